@@ -1,0 +1,151 @@
+/**
+ * One partition's data service (upstream `pegasus_server_impl` as seen by the replica): the rrdb read
+ * operations, the write path that applies a mutation at a decree, scanners, and the table settings that
+ * reach storage (`default_ttl`, `replica.split.validate_partition_hash`). The replica owns one per replica
+ * and calls it from its single logical thread; it never touches the world except through its store and
+ * clock.
+ */
+import type {
+  BatchGetRequest,
+  BatchGetResponse,
+  CountResponse,
+  GetScannerRequest,
+  MultiGetRequest,
+  MultiGetResponse,
+  ReadResponse,
+  ScanRequest,
+  ScanResponse,
+  TtlResponse,
+} from '../../idl/rrdb.ts';
+import { StoreError, type PartitionStore } from '../partition-store.ts';
+import type { Clock } from './clock.ts';
+import type { Gpid, RrdbContext } from './context.ts';
+import { DEFAULT_RANGE_READ_LIMITS, type RangeReadLimits } from './range-limiter.ts';
+import { ReadService } from './read-service.ts';
+import { DEFAULT_SCANNER_OPTIONS, ScanService, type ScannerOptions } from './scan-service.ts';
+import { WriteService, type WriteRequest, type WriteResponse } from './write-service.ts';
+
+export interface PartitionDbOptions {
+  gpid: Gpid;
+  server: string;
+  clock: Clock;
+  /** `[duplication-group]` id of the local cluster, written into every timetag. */
+  clusterId?: number;
+  limits?: Partial<RangeReadLimits>;
+  scanners?: Partial<ScannerOptions>;
+  partitionVersion?: number;
+  validatePartitionHash?: boolean;
+}
+
+export class PartitionDb {
+  private readonly context: RrdbContext;
+  private readonly reads: ReadService;
+  private readonly scans: ScanService;
+  private readonly writes: WriteService;
+
+  constructor(
+    readonly store: PartitionStore,
+    options: PartitionDbOptions,
+  ) {
+    this.context = {
+      store,
+      gpid: options.gpid,
+      server: options.server,
+      clock: options.clock,
+      limits: { ...DEFAULT_RANGE_READ_LIMITS, ...options.limits },
+      partitionVersion: options.partitionVersion ?? -1,
+      validatePartitionHash: options.validatePartitionHash ?? false,
+      defaultTtlSeconds: 0,
+    };
+    this.reads = new ReadService(this.context);
+    this.scans = new ScanService(this.context, { ...DEFAULT_SCANNER_OPTIONS, ...options.scanners });
+    this.writes = new WriteService(this.context, options.clusterId ?? 1);
+  }
+
+  get(key: Buffer): Promise<ReadResponse> {
+    return this.guard(() => this.reads.get(key), (error) => ({ error, value: Buffer.alloc(0), ...this.origin() }));
+  }
+
+  multiGet(request: MultiGetRequest): Promise<MultiGetResponse> {
+    return this.guard(() => this.reads.multiGet(request), (error) => ({ error, kvs: [], ...this.origin() }));
+  }
+
+  batchGet(request: BatchGetRequest): Promise<BatchGetResponse> {
+    return this.guard(() => this.reads.batchGet(request), (error) => ({ error, data: [], ...this.origin() }));
+  }
+
+  sortkeyCount(hashKey: Buffer): Promise<CountResponse> {
+    return this.guard(() => this.reads.sortkeyCount(hashKey), (error) => ({ error, count: 0, ...this.origin() }));
+  }
+
+  ttl(key: Buffer): Promise<TtlResponse> {
+    return this.guard(() => this.reads.ttl(key), (error) => ({ error, ttlSeconds: 0, ...this.origin() }));
+  }
+
+  getScanner(request: GetScannerRequest): Promise<ScanResponse> {
+    return this.guard(() => this.scans.getScanner(request), (error) => ({ error, kvs: [], contextId: -1, ...this.origin() }));
+  }
+
+  scan(request: ScanRequest): Promise<ScanResponse> {
+    return this.guard(() => this.scans.scan(request), (error) => ({ error, kvs: [], contextId: -1, ...this.origin() }));
+  }
+
+  clearScanner(contextId: number): void {
+    this.scans.clearScanner(contextId);
+  }
+
+  /** Drops scanners idle past their limit; returns how many. */
+  expireIdleScanners(): number {
+    return this.scans.expireIdle();
+  }
+
+  get liveScanners(): number {
+    return this.scans.liveScanners;
+  }
+
+  /**
+   * Applies the mutation at `decree` (the next one). A storage failure here is not a client error: it
+   * rejects, and the replica must treat it as a local failure (upstream: the replica goes to ERROR).
+   */
+  apply(decree: number, timestampUs: number, requests: WriteRequest[]): Promise<WriteResponse[]> {
+    return this.writes.apply(decree, timestampUs, requests);
+  }
+
+  lastAppliedDecree(): number {
+    return this.store.lastAppliedDecree();
+  }
+
+  /** Table env `default_ttl` (seconds, 0 = none), applied by compaction. */
+  setDefaultTtl(seconds: number): void {
+    const defaultTtlSeconds = Math.max(0, Math.floor(seconds));
+    this.context.defaultTtlSeconds = defaultTtlSeconds;
+    this.store.setCompactionParams({ defaultTtlSeconds });
+  }
+
+  setPartitionVersion(partitionVersion: number): void {
+    this.context.partitionVersion = partitionVersion;
+  }
+
+  setValidatePartitionHash(enabled: boolean): void {
+    this.context.validatePartitionHash = enabled;
+  }
+
+  async close(): Promise<void> {
+    this.scans.closeAll();
+    await this.store.close();
+  }
+
+  private origin(): { appId: number; partitionIndex: number; server: string } {
+    return { appId: this.context.gpid.appId, partitionIndex: this.context.gpid.partitionIndex, server: this.context.server };
+  }
+
+  /** A storage failure during a read is answered with its RocksDB status code, as upstream does. */
+  private async guard<T>(read: () => Promise<T>, failed: (status: number) => T): Promise<T> {
+    try {
+      return await read();
+    } catch (e) {
+      if (e instanceof StoreError) return failed(e.status);
+      throw e;
+    }
+  }
+}
