@@ -76,6 +76,22 @@ interface Side {
   close(): Promise<void>;
 }
 
+/** Our iterators (the addon's and RocksStore's) share one batched read interface. */
+async function scanBatches(
+  it: { seekToStart(): void; read(n: number, bytes: number): Promise<{ keys: Buffer[]; done: boolean }>; close(): void },
+  count: number,
+): Promise<number> {
+  it.seekToStart();
+  let seen = 0;
+  while (seen < count) {
+    const batch = await it.read(Math.min(SCAN_BATCH, count - seen), 1 << 22);
+    seen += batch.keys.length;
+    if (batch.done) break;
+  }
+  it.close();
+  return seen;
+}
+
 function nxtedition(): Side {
   let db: RocksLevel;
   return {
@@ -123,17 +139,8 @@ function addon(): Side {
     async get(key) {
       return (await db.multiGet(CF_DEFAULT, [key]))[0];
     },
-    async scan(count) {
-      const it = db.iterator({ cf: CF_DEFAULT });
-      it.seekToStart();
-      let seen = 0;
-      while (seen < count) {
-        const batch = await it.read(Math.min(SCAN_BATCH, count - seen), 1 << 22);
-        seen += batch.keys.length;
-        if (batch.done) break;
-      }
-      it.close();
-      return seen;
+    scan(count) {
+      return scanBatches(db.iterator({ cf: CF_DEFAULT }), count);
     },
     async close() {
       await db.close();
@@ -156,17 +163,8 @@ function rocksStore(): Side {
     get(key) {
       return store.get(key);
     },
-    async scan(count) {
-      const it = store.iterator({ reverse: false });
-      it.seekToStart();
-      let seen = 0;
-      while (seen < count) {
-        const batch = await it.read(Math.min(SCAN_BATCH, count - seen), 1 << 22);
-        seen += batch.keys.length;
-        if (batch.done) break;
-      }
-      it.close();
-      return seen;
+    scan(count) {
+      return scanBatches(store.iterator({ reverse: false }), count);
     },
     async close() {
       await store.close();

@@ -11,11 +11,9 @@
  */
 import { assert } from '../base/assert.ts';
 import { PegasusError } from '../base/error-code.ts';
+import { formatGpid, type Gpid } from '../base/gpid.ts';
 
-export interface Gpid {
-  appId: number;
-  partitionIndex: number;
-}
+export { formatGpid, gpidEquals, type Gpid } from '../base/gpid.ts';
 
 export interface MutationHeader {
   gpid: Gpid;
@@ -50,13 +48,6 @@ const UPDATE_DESCRIPTOR_FIXED_BYTES = 12; // code length + serialization type + 
 const TASK_CODE_PATTERN = /^[\x21-\x7e]+$/;
 const TWO_POW_32 = 0x1_0000_0000;
 
-export function gpidEquals(a: Gpid, b: Gpid): boolean {
-  return a.appId === b.appId && a.partitionIndex === b.partitionIndex;
-}
-
-export function formatGpid(gpid: Gpid): string {
-  return `${gpid.appId}.${gpid.partitionIndex}`;
-}
 
 /** Checks what the caller hands to the log; a bad value is the caller's bug, reported, not asserted. */
 export function validateMutation(mutation: Mutation): void {

@@ -1,14 +1,11 @@
 /** What every rrdb service of one partition shares. */
 import { epochNowSeconds } from '../../base/value-schema.ts';
+import type { Gpid } from '../../base/gpid.ts';
 import type { ResponseOrigin } from '../../idl/rrdb.ts';
 import type { PartitionStore } from '../partition-store.ts';
 import type { Clock } from './clock.ts';
 import type { RangeReadLimits } from './range-limiter.ts';
 
-export interface Gpid {
-  appId: number;
-  partitionIndex: number;
-}
 
 export interface RrdbContext {
   readonly store: PartitionStore;

@@ -19,7 +19,8 @@ import type {
 } from '../../idl/rrdb.ts';
 import { StoreError, type PartitionStore } from '../partition-store.ts';
 import type { Clock } from './clock.ts';
-import type { Gpid, RrdbContext } from './context.ts';
+import type { Gpid } from '../../base/gpid.ts';
+import type { RrdbContext } from './context.ts';
 import { DEFAULT_RANGE_READ_LIMITS, type RangeReadLimits } from './range-limiter.ts';
 import { ReadService } from './read-service.ts';
 import { DEFAULT_SCANNER_OPTIONS, ScanService, type ScannerOptions } from './scan-service.ts';
