@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     gets: { type: 'string', default: '200000' },
     scan: { type: 'string', default: '100000' },
     out: { type: 'string', default: 'bench/results/storage.json' },
+    sides: { type: 'string', default: 'nxtedition,addon,rocksstore' },
   },
 });
 const REPS = Number(args.reps);
@@ -216,7 +217,12 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const sides = [nxtedition(), addon(), rocksStore()];
+const SIDES: Record<string, () => Side> = { nxtedition, addon, rocksstore: rocksStore };
+const sides = args.sides!.split(',').map((name) => {
+  const make = SIDES[name];
+  if (!make) throw new Error(`unknown side ${name}; known: ${Object.keys(SIDES).join(', ')}`);
+  return make();
+});
 const samples = new Map<string, Sample[]>(sides.map((s) => [s.name, []]));
 console.log(
   `storage bench: ${PUTS} puts (${KEY_BYTES} B keys, ${VALUE_BYTES} B values, batches of ${BATCH}), ` +
@@ -248,30 +254,35 @@ const medians = Object.fromEntries(
     ];
   }),
 ) as Record<string, Sample>;
-const ref = medians['@nxtedition/rocksdb']!;
-const direct = medians['addon (direct)']!;
-const ours = medians['RocksStore']!;
-const ratios = {
-  rocksStorePutsVsNxtedition: ours.putsPerSec / ref.putsPerSec,
-  rocksStorePutsVsAddon: ours.putsPerSec / direct.putsPerSec,
-  rocksStoreGetsVsNxtedition: ours.getsPerSec / ref.getsPerSec,
-  rocksStoreScanVsNxtedition: ours.scanKeysPerSec / ref.scanKeysPerSec,
-  addonPutsVsNxtedition: direct.putsPerSec / ref.putsPerSec,
-  addonGetsVsNxtedition: direct.getsPerSec / ref.getsPerSec,
-};
-
 console.log('\nmedians');
 console.log(`  ${'side'.padEnd(22)} ${'puts/s'.padStart(10)} ${'gets/s'.padStart(10)} ${'scan keys/s'.padStart(12)}`);
 for (const s of sides) {
   const m = medians[s.name]!;
   console.log(`  ${s.name.padEnd(22)} ${String(m.putsPerSec).padStart(10)} ${String(m.getsPerSec).padStart(10)} ${String(m.scanKeysPerSec).padStart(12)}`);
 }
-console.log('\nratios');
+
+const ref = medians['@nxtedition/rocksdb'];
+const direct = medians['addon (direct)'];
+const ours = medians['RocksStore'];
+const ratios: Record<string, number> = {};
 const target = (x: number, min: number) => `${x.toFixed(2)}x ${x >= min ? '(meets' : '(BELOW'} >= ${min.toFixed(1)}x)`;
-console.log(`  RocksStore puts vs @nxtedition/rocksdb: ${target(ratios.rocksStorePutsVsNxtedition, 1.0)}`);
-console.log(`  RocksStore puts vs addon direct:        ${target(ratios.rocksStorePutsVsAddon, 0.8)}`);
-console.log(`  RocksStore gets vs @nxtedition/rocksdb: ${target(ratios.rocksStoreGetsVsNxtedition, 1.0)}`);
-console.log(`  RocksStore scan vs @nxtedition/rocksdb: ${ratios.rocksStoreScanVsNxtedition.toFixed(2)}x`);
+console.log('\nratios');
+if (ours && ref) {
+  ratios.rocksStorePutsVsNxtedition = ours.putsPerSec / ref.putsPerSec;
+  ratios.rocksStoreGetsVsNxtedition = ours.getsPerSec / ref.getsPerSec;
+  ratios.rocksStoreScanVsNxtedition = ours.scanKeysPerSec / ref.scanKeysPerSec;
+  console.log(`  RocksStore puts vs @nxtedition/rocksdb: ${target(ratios.rocksStorePutsVsNxtedition, 1.0)}`);
+  console.log(`  RocksStore gets vs @nxtedition/rocksdb: ${target(ratios.rocksStoreGetsVsNxtedition, 1.0)}`);
+  console.log(`  RocksStore scan vs @nxtedition/rocksdb: ${ratios.rocksStoreScanVsNxtedition.toFixed(2)}x`);
+}
+if (ours && direct) {
+  ratios.rocksStorePutsVsAddon = ours.putsPerSec / direct.putsPerSec;
+  console.log(`  RocksStore puts vs addon direct:        ${target(ratios.rocksStorePutsVsAddon, 0.8)}`);
+}
+if (direct && ref) {
+  ratios.addonPutsVsNxtedition = direct.putsPerSec / ref.putsPerSec;
+  ratios.addonGetsVsNxtedition = direct.getsPerSec / ref.getsPerSec;
+}
 
 const record = {
   bench: 'storage',
