@@ -5,9 +5,11 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKey } from '../../src/base/key-schema.ts';
 import { generateValue, PEGASUS_EPOCH_UNIX_SECONDS } from '../../src/base/value-schema.ts';
 import { checkpointsToDelete } from '../../src/storage/checkpoint-policy.ts';
 import type { PartitionStore } from '../../src/storage/partition-store.ts';
+import { PartitionDb } from '../../src/storage/rrdb/partition-db.ts';
 import { COMPACTION_CASES, COMPACTION_NOW } from './compaction-cases.ts';
 import { STORE_FIXTURES } from './store-fixtures.ts';
 
@@ -189,4 +191,31 @@ describe('checkpoint retention', () => {
     const list = [at(1, now - 5000_000), at(2, now - 10), at(3, now - 5000_000), at(4, now), at(5, now)];
     assert.deepEqual(checkpointsToDelete(list, { reserveMinCount: 1, reserveTimeSeconds: 1800 }, now), [1]);
   });
+});
+
+describe('PartitionDb checkpoints (sync, async, durable decree, retention)', () => {
+  for (const makeFixture of STORE_FIXTURES) {
+    const fixture = makeFixture();
+    after(() => fixture.cleanup());
+    test(`on ${fixture.name}`, async () => {
+      const store = await fixture.open(await fixture.newDataDir(), nowMs);
+      const db = new PartitionDb(store, { gpid: { appId: 1, partitionIndex: 0 }, server: 't', clock: { nowMs } });
+      assert.equal(await db.loadCheckpoints(), 0);
+      assert.equal(await db.asyncCheckpoint(), undefined, 'nothing flushed beyond the last checkpoint');
+      const put = (sortKey: string) => ({ code: 'RPC_RRDB_RRDB_PUT' as const, request: { key: generateKey(b('h'), b(sortKey)), value: b('v'), expireTsSeconds: 0 } });
+      for (let d = 1; d <= 3; d++) await db.apply(d, d, [put(`k${d}`)]);
+      assert.equal(await db.syncCheckpoint(), 3, 'a sync checkpoint covers everything applied');
+      assert.equal(db.lastDurableDecree(), 3);
+      await db.apply(4, 4, [put('k4')]);
+      assert.equal(await db.asyncCheckpoint(), undefined, 'the async path does not force a flush');
+      await store.flush();
+      assert.equal(await db.asyncCheckpoint(), 4);
+      await db.apply(5, 5, [put('k5')]);
+      assert.equal(await db.syncCheckpoint(), 5);
+      assert.deepEqual(await db.gcCheckpoints({ reserveMinCount: 2, reserveTimeSeconds: 0 }, nowMs()), [3]);
+      assert.deepEqual((await store.listCheckpoints()).map((c) => c.decree), [4, 5]);
+      assert.equal(await db.loadCheckpoints(), 5);
+      await db.close();
+    });
+  }
 });

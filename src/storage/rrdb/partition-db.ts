@@ -17,6 +17,7 @@ import type {
   ScanResponse,
   TtlResponse,
 } from '../../idl/rrdb.ts';
+import { gcCheckpoints, type CheckpointReserve } from '../checkpoint-policy.ts';
 import { StoreError, type PartitionStore } from '../partition-store.ts';
 import type { Clock } from './clock.ts';
 import type { Gpid } from '../../base/gpid.ts';
@@ -43,6 +44,7 @@ export class PartitionDb {
   private readonly reads: ReadService;
   private readonly scans: ScanService;
   private readonly writes: WriteService;
+  private durableDecree = 0;
 
   constructor(
     readonly store: PartitionStore,
@@ -114,6 +116,45 @@ export class PartitionDb {
 
   lastAppliedDecree(): number {
     return this.store.lastAppliedDecree();
+  }
+
+  /**
+   * Upstream's `sync_checkpoint`: flush, then checkpoint at the applied decree. Returns its decree.
+   * Used when a checkpoint must cover everything applied (learning, backup, before ingestion).
+   */
+  async syncCheckpoint(): Promise<number> {
+    await this.store.flush();
+    const decree = await this.store.createCheckpoint();
+    this.durableDecree = Math.max(this.durableDecree, decree);
+    return decree;
+  }
+
+  /**
+   * Upstream's `async_checkpoint` (the periodic path): checkpoints only what RocksDB has already flushed,
+   * and does nothing when that is not newer than the last checkpoint. Returns the new decree, if any.
+   */
+  async asyncCheckpoint(): Promise<number | undefined> {
+    if (this.store.lastFlushedDecree() <= this.durableDecree) return undefined;
+    const decree = await this.store.createCheckpoint();
+    this.durableDecree = Math.max(this.durableDecree, decree);
+    return decree;
+  }
+
+  /** The decree of the newest checkpoint (upstream's last_durable_decree): plog GC may drop up to it. */
+  lastDurableDecree(): number {
+    return this.durableDecree;
+  }
+
+  /** Re-reads the checkpoints on disk (at open, after a GC), as upstream's `parse_checkpoints`. */
+  async loadCheckpoints(): Promise<number> {
+    const checkpoints = await this.store.listCheckpoints();
+    this.durableDecree = checkpoints.at(-1)?.decree ?? 0;
+    return this.durableDecree;
+  }
+
+  /** Deletes old checkpoints by the reserve rules; returns the deleted decrees. */
+  async gcCheckpoints(reserve: CheckpointReserve, nowMs: number): Promise<number[]> {
+    return gcCheckpoints(this.store, reserve, nowMs);
   }
 
   /** Table env `default_ttl` (seconds, 0 = none), applied by compaction. */
