@@ -85,3 +85,21 @@ for (const makeFixture of STORE_FIXTURES) {
     });
   });
 }
+
+for (const makeFixture of STORE_FIXTURES) {
+  const fixture = makeFixture();
+  after(() => fixture.cleanup());
+  test(`a scanner with malformed composite start/stop keys is answered, not thrown (${fixture.name})`, async () => {
+    const store = await fixture.open(await fixture.newDataDir(), clock.nowMs);
+    const db = new PartitionDb(store, { gpid: { appId: 1, partitionIndex: 0 }, server: 'test', clock });
+    await db.apply(1, 1, [put(generateKey(b('h'), b('s')), b('v'))]);
+    for (const startKey of [Buffer.from([0, 50, 1]), Buffer.from([0xff, 0xff]), Buffer.from([7])]) {
+      const response = await db.getScanner({
+        startKey, stopKey: Buffer.from([0xff, 0xff, 0xff]), startInclusive: true, stopInclusive: false, batchSize: 10, noValue: false,
+        hashKeyFilterType: 0, hashKeyFilterPattern: b(''), sortKeyFilterType: 0, sortKeyFilterPattern: b(''),
+      });
+      assert.equal(response.error, StorageStatus.kOk);
+    }
+    await db.close();
+  });
+}

@@ -11,7 +11,8 @@ import { checkpointsToDelete } from '../../src/storage/checkpoint-policy.ts';
 import type { PartitionStore } from '../../src/storage/partition-store.ts';
 import { PartitionDb } from '../../src/storage/rrdb/partition-db.ts';
 import { COMPACTION_CASES, COMPACTION_NOW } from './compaction-cases.ts';
-import { STORE_FIXTURES } from './store-fixtures.ts';
+import { RocksStore } from '../../src/storage/rocks/rocks-store.ts';
+import { STORE_FIXTURES, rocksFixture } from './store-fixtures.ts';
 
 const nowMs = () => (PEGASUS_EPOCH_UNIX_SECONDS + COMPACTION_NOW) * 1000;
 const b = (s: string) => Buffer.from(s);
@@ -216,6 +217,24 @@ describe('PartitionDb checkpoints (sync, async, durable decree, retention)', () 
       assert.deepEqual((await store.listCheckpoints()).map((c) => c.decree), [4, 5]);
       assert.equal(await db.loadCheckpoints(), 5);
       await db.close();
+    });
+  }
+});
+
+describe('RocksStore write modes', () => {
+  const fixture = rocksFixture();
+  after(() => fixture.cleanup());
+  for (const writeMode of ['auto', 'sync', 'async'] as const) {
+    test(`${writeMode}: writes apply in decree order and survive a reopen`, async () => {
+      const dir = await fixture.newDataDir();
+      const store = await RocksStore.open(dir, { writeMode });
+      for (let d = 1; d <= 20; d++) await putAll(store, d, [[`k${d % 5}`, `v${d}`]]);
+      assert.equal(store.lastAppliedDecree(), 20);
+      assert.deepEqual((await store.multiGet([b('k0'), b('k4')])).map(String), ['v20', 'v19']);
+      await store.close();
+      const reopened = await RocksStore.open(dir);
+      assert.equal(reopened.lastAppliedDecree(), 20);
+      await reopened.close();
     });
   }
 });

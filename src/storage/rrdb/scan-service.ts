@@ -6,7 +6,7 @@
  * so a client that never clears its scanners cannot pin unbounded snapshots.
  */
 import { StorageStatus } from '../../base/error-code.ts';
-import { checkKeyHash, hashKeyPrefix, prefixSuccessor, restoreKey } from '../../base/key-schema.ts';
+import { checkKeyHash, hashKeyPrefix, isWellFormedKey, prefixSuccessor, restoreKey } from '../../base/key-schema.ts';
 import { extractExpireTs, extractUserData, isExpired } from '../../base/value-schema.ts';
 import {
   FilterType,
@@ -69,7 +69,8 @@ export class ScanService {
     let startInclusive = request.startInclusive;
     const stop = request.stopKey.length > 0 ? request.stopKey : undefined;
     const stopInclusive = request.stopInclusive;
-    const startHashKey = start.length >= 2 ? restoreKey(start).hashKey : EMPTY;
+    // A start key that is not a well-formed composite key names no hash key: scan in total order.
+    const startHashKey = isWellFormedKey(start) ? restoreKey(start).hashKey : EMPTY;
     const totalOrder = startHashKey.length === 0 || request.fullScan === true;
     // Keys are not ordered by hash key across lengths, so a hash-key prefix filter can only raise the start.
     if (request.hashKeyFilterType === FilterType.FT_MATCH_PREFIX && request.hashKeyFilterPattern.length > 0) {
