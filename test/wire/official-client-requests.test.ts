@@ -9,7 +9,7 @@ import { crc64 } from '../../src/base/crc64.ts';
 import { keyHash } from '../../src/base/key-schema.ts';
 import { RRDB_RPCS, isRrdbRpcCode } from '../../src/idl/codec/rrdb-rpcs.ts';
 import type { MultiGetRequest, MultiPutRequest, UpdateRequest } from '../../src/idl/rrdb.ts';
-import { i32Codec, listCodec, stringCodec, structCodec } from '../../src/idl/thrift/codec.ts';
+import { queryCfgRequestCodec } from '../../src/idl/codec/meta-structs.ts';
 import { ThriftReader } from '../../src/idl/thrift/reader.ts';
 import { MessageType, TType } from '../../src/idl/thrift/ttype.ts';
 import { encodeRequestBody, parseRequestBody } from '../../src/rpc/frame/request-body.ts';
@@ -39,11 +39,6 @@ function rawFields(buf: Buffer, offset: number): Map<number, string> {
   }
 }
 
-/** query_cfg_request belongs to the meta codecs; decoded here only to check the frames are what we think. */
-const queryCfgRequest = structCodec<{ appName: string; partitionIndices: number[] }>('query_cfg_request', {
-  appName: { id: 1, codec: stringCodec },
-  partitionIndices: { id: 2, codec: listCodec(i32Codec) },
-});
 
 test('the capture holds the request kinds the README lists', () => {
   const names = new Set(REQUEST_FRAMES.map((frame) => frame.rpc_name));
@@ -181,7 +176,7 @@ test('meta queries split, parse and carry query_cfg_request with only app_name',
     const r = new ThriftReader(frame.body, body.argsOffset);
     assert.equal(r.readFieldType(), TType.STRUCT);
     assert.equal(r.readFieldId(), 1);
-    const { value, end } = queryCfgRequest.decode(frame.body, r.offset);
+    const { value, end } = queryCfgRequestCodec.decode(frame.body, r.offset);
     assert.ok(['temp', '404', 'no_such_table'].includes(value.appName), value.appName);
     assert.deepEqual(value.partitionIndices, []); // N omits field 2: absent means all partitions
     assert.equal(frame.body[end], TType.STOP);

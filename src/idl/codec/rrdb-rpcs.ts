@@ -7,9 +7,8 @@
  * `encodeResponse` gives the response struct's bytes (fields + STOP), which the frame layer wraps as the
  * result field 0.
  */
-import { PegasusError } from '../../base/error-code.ts';
 import type { StructCodec, ValueCodec } from '../thrift/codec.ts';
-import { i64SaturatingNumberCodec, structCodec } from '../thrift/codec.ts';
+import { i64SaturatingNumberCodec } from '../thrift/codec.ts';
 import { blobCodec } from '../thrift/dsn.ts';
 import type {
   BatchGetRequest,
@@ -57,46 +56,22 @@ import {
   updateRequestCodec,
   updateResponseCodec,
 } from './rrdb-structs.ts';
+import { argsCodec, responseCodecOf, type ArgsCodec, type ResponseCodec } from './args-wrapper.ts';
 
 /** How the replica treats an RPC: writes go through the mutation log, reads do not, oneway gets no reply. */
 export type RrdbRpcKind = 'write' | 'read' | 'oneway';
 
-interface RrdbRpcCommon<Args> {
+interface RrdbRpcCommon<Args> extends ArgsCodec<Args> {
   readonly code: string;
   readonly kind: RrdbRpcKind;
-  /** Decodes the args wrapper starting at `offset` (the `argsOffset` of the parsed body). */
-  decodeArgs(body: Buffer, offset: number): Args;
-  /** The args wrapper's bytes, exactly as the clients write them after the message begin. */
-  encodeArgs(args: Args): Buffer;
 }
 
-export interface RrdbTwoWayRpc<Args, Response> extends RrdbRpcCommon<Args> {
+export interface RrdbTwoWayRpc<Args, Response> extends RrdbRpcCommon<Args>, ResponseCodec<Response> {
   readonly kind: 'write' | 'read';
-  readonly responseCodec: StructCodec<Response>;
-  /** The response struct (fields + STOP), for `encodeResponse`'s `body`. */
-  encodeResponse(response: Response): Buffer;
-  /** Decodes a response struct starting at `offset` (inside the result wrapper's field 0). */
-  decodeResponse(body: Buffer, offset: number): Response;
 }
 
 export interface RrdbOneWayRpc<Args> extends RrdbRpcCommon<Args> {
   readonly kind: 'oneway';
-}
-
-interface ArgsWrapper<Args> {
-  arg?: Args;
-}
-
-function argsCodec<Args extends {}>(code: string, arg: ValueCodec<Args>): Pick<RrdbRpcCommon<Args>, 'decodeArgs' | 'encodeArgs'> {
-  const wrapper = structCodec<ArgsWrapper<Args>>(`${code}_args`, { arg: { id: 1, codec: arg, optional: true } });
-  return {
-    decodeArgs(body, offset) {
-      const { arg: value } = wrapper.decode(body, offset).value;
-      if (value === undefined) throw new PegasusError('ERR_INVALID_DATA', `${code} args carry no field 1`);
-      return value;
-    },
-    encodeArgs: (value) => wrapper.encode({ arg: value }),
-  };
 }
 
 function twoWay<Args extends {}, Response>(
@@ -109,9 +84,7 @@ function twoWay<Args extends {}, Response>(
     code,
     kind,
     ...argsCodec(code, arg),
-    responseCodec,
-    encodeResponse: (response) => responseCodec.encode(response),
-    decodeResponse: (body, offset) => responseCodec.decode(body, offset).value,
+    ...responseCodecOf(responseCodec),
   };
 }
 
