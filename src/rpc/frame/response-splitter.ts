@@ -1,0 +1,144 @@
+/**
+ * Cuts a client connection's byte stream into response frames (protocol.md §1.4): each frame starts with an
+ * i32 total length that counts its own four bytes. Feed socket chunks in order; it returns the frames
+ * completed so far (each a whole frame, ready for `parseResponse`), or stops at the first violation: after
+ * a bad length the stream cannot be resynchronised, so the connection owner drops the connection.
+ *
+ * It holds at most one incomplete frame and checks the announced length as soon as the four length bytes are
+ * in, so a lying length never makes it buffer beyond `frameBytesMax`.
+ */
+import { PegasusError } from '../../base/error-code.ts';
+
+/**
+ * Largest response accepted by default. Responses are bigger than requests (a multi_get or scan batch of
+ * large values), so the cap is above the request splitter's 16 MiB; it only has to stop a broken or hostile
+ * peer from pinning unbounded memory.
+ */
+export const RESPONSE_FRAME_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
+
+/**
+ * The smallest well-formed response: total length (4), error name length (4), message begin version (4),
+ * reply name length (4), seqid (4), even with empty names.
+ */
+export const RESPONSE_FRAME_BYTES_MIN = 20;
+
+export type ResponseFrameErrorReason = 'bad_length' | 'frame_too_large';
+
+/** A response stream that breaks the framing rules; the code is ERR_INVALID_DATA and `reason` says why. */
+export class ResponseFrameError extends PegasusError {
+  constructor(
+    readonly reason: ResponseFrameErrorReason,
+    message: string,
+  ) {
+    super('ERR_INVALID_DATA', `${reason}: ${message}`);
+  }
+}
+
+export interface ResponseSplitResult {
+  frames: Buffer[];
+  /** Set once the stream broke the framing rules; the splitter then accepts nothing more. */
+  error?: ResponseFrameError;
+}
+
+export interface ResponseFrameSplitterOptions {
+  frameBytesMax?: number;
+}
+
+export class ResponseFrameSplitter {
+  readonly frameBytesMax: number;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Total length of the frame being assembled, once its length prefix is in. */
+  private pendingLength: number | undefined;
+  private failure: ResponseFrameError | undefined;
+
+  constructor(options: ResponseFrameSplitterOptions = {}) {
+    this.frameBytesMax = options.frameBytesMax ?? RESPONSE_FRAME_BYTES_MAX_DEFAULT;
+  }
+
+  /** Bytes held for the incomplete frame. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  get error(): ResponseFrameError | undefined {
+    return this.failure;
+  }
+
+  feed(chunk: Buffer): ResponseSplitResult {
+    const frames: Buffer[] = [];
+    if (this.failure !== undefined) return { frames, error: this.failure };
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    try {
+      for (;;) {
+        const frame = this.nextFrame();
+        if (frame === undefined) break;
+        frames.push(frame);
+      }
+    } catch (e) {
+      if (!(e instanceof ResponseFrameError)) throw e;
+      this.failure = e;
+      this.chunks = [];
+      this.buffered = 0;
+      this.pendingLength = undefined;
+      return { frames, error: e };
+    }
+    return { frames };
+  }
+
+  private nextFrame(): Buffer | undefined {
+    if (this.pendingLength === undefined) {
+      if (this.buffered < 4) return undefined;
+      const length = this.readLength();
+      if (length < RESPONSE_FRAME_BYTES_MIN) {
+        throw new ResponseFrameError('bad_length', `total_length ${length} is below the minimum ${RESPONSE_FRAME_BYTES_MIN}`);
+      }
+      if (length > this.frameBytesMax) {
+        throw new ResponseFrameError('frame_too_large', `total_length ${length} exceeds ${this.frameBytesMax}`);
+      }
+      this.pendingLength = length;
+    }
+    if (this.buffered < this.pendingLength) return undefined;
+    const frame = this.take(this.pendingLength);
+    this.pendingLength = undefined;
+    return frame;
+  }
+
+  /** The signed i32 at the front, possibly spread over several chunks. */
+  private readLength(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= 4) return first.readInt32BE(0);
+    const prefix = Buffer.alloc(4);
+    let filled = 0;
+    for (const chunk of this.chunks) {
+      filled += chunk.copy(prefix, filled, 0, Math.min(chunk.length, 4 - filled));
+      if (filled === 4) break;
+    }
+    return prefix.readInt32BE(0);
+  }
+
+  /** Removes and returns the first `bytes` buffered bytes (a view when they lie in one chunk). */
+  private take(bytes: number): Buffer {
+    this.buffered -= bytes;
+    const first = this.chunks[0]!;
+    if (first.length >= bytes) {
+      if (first.length === bytes) this.chunks.shift();
+      else this.chunks[0] = first.subarray(bytes);
+      return first.subarray(0, bytes);
+    }
+    const out = Buffer.allocUnsafe(bytes);
+    let filled = 0;
+    while (filled < bytes) {
+      const chunk = this.chunks[0]!;
+      const part = Math.min(chunk.length, bytes - filled);
+      chunk.copy(out, filled, 0, part);
+      filled += part;
+      if (part === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(part);
+    }
+    return out;
+  }
+}
