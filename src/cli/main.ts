@@ -1,9 +1,12 @@
 /**
  * `pegasus <command>`: one executable for every role, as upstream's single binary with `-app_list`.
- * Roles that are not built yet answer with a clear ERR_NOT_IMPLEMENTED instead of pretending.
+ * Roles that are not built yet answer with a clear ERR_NOT_IMPLEMENTED instead of pretending; their
+ * configuration can already be checked and printed (`--print-config`).
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { isPegasusError } from '../base/error-code.ts';
+import { describeProblem, formatEffectiveConfig, loadConfig } from '../server/config/index.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -14,9 +17,39 @@ program
   .version(packageJson.version, '-v, --version')
   .showHelpAfterError();
 
+function notYet(name: string): void {
+  console.error(`ERR_NOT_IMPLEMENTED: \`pegasus ${name}\` is not available yet; this build has the storage engine, the mutation log and the wire codecs`);
+  process.exitCode = 2;
+}
+
+for (const role of ['meta', 'replica'] as const) {
+  program
+    .command(role)
+    .description(`run a ${role === 'meta' ? 'meta' : 'replica'} server (not available yet; --print-config works)`)
+    .option('-c, --config <file>', 'the INI configuration file (upstream section and key names)')
+    .addOption(new Option('--profile <profile>', 'defaults to start from').choices(['production', 'test']).default('production'))
+    .option('--print-config', 'print the effective configuration and exit')
+    .action((options: { config?: string; profile: 'production' | 'test'; printConfig?: boolean }) => {
+      try {
+        const { config, warnings } = loadConfig(options.config === undefined ? undefined : { path: options.config }, {
+          role,
+          profile: options.profile,
+        });
+        for (const warning of warnings) console.error(`warning: ${describeProblem(warning)}`);
+        if (options.printConfig) {
+          process.stdout.write(formatEffectiveConfig(config));
+          return;
+        }
+        notYet(role);
+      } catch (e) {
+        if (!isPegasusError(e)) throw e;
+        console.error(e.message);
+        process.exitCode = 1;
+      }
+    });
+}
+
 const NOT_YET: Array<[string, string]> = [
-  ['meta', 'run a meta server'],
-  ['replica', 'run a replica server'],
   ['onebox', 'run a whole cluster on this machine (start|run|stop|list|clear)'],
   ['shell', 'the interactive operator shell'],
   ['bench', 'the YCSB-style load generator'],
@@ -28,10 +61,7 @@ for (const [name, description] of NOT_YET) {
     .description(`${description} (not available yet)`)
     .allowUnknownOption()
     .allowExcessArguments()
-    .action(() => {
-      console.error(`ERR_NOT_IMPLEMENTED: \`pegasus ${name}\` is not available yet; this build has the storage engine and the mutation log only`);
-      process.exitCode = 2;
-    });
+    .action(() => notYet(name));
 }
 
 await program.parseAsync(process.argv);

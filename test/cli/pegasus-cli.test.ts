@@ -1,0 +1,53 @@
+/** The `pegasus` executable as a user runs it: version, config printing, and honest "not yet" answers. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const bin = new URL('../../bin/pegasus.js', import.meta.url).pathname;
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+
+test('--version prints the package version', () => {
+  const result = run('--version');
+  assert.equal(result.status, 0);
+  assert.match(result.stdout.trim(), /^\d+\.\d+\.\d+$/);
+});
+
+test('--print-config shows every effective value and where it came from', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pegasus-cli-'));
+  try {
+    const ini = join(dir, 'replica.ini');
+    writeFileSync(ini, '[replication]\nplog_force_flush = true\nno_such_key = 1\n');
+    const result = run('replica', '--config', ini, '--profile', 'test', '--print-config');
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /plog_force_flush = true\s+; file/);
+    assert.match(result.stdout, /fd_lease_seconds = 3\s+; profile/);
+    assert.match(result.stdout, /rocksdb_write_buffer_size = 67108864\s+; default/);
+    assert.match(result.stderr, /no_such_key/, 'unknown keys are reported');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a bad configuration is refused with the file, line and reason', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pegasus-cli-'));
+  try {
+    const ini = join(dir, 'meta.ini');
+    writeFileSync(ini, '[replication]\nfd_lease_seconds = 30\n');
+    const result = run('meta', '--config', ini, '--print-config');
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /meta\.ini:2: error: \[replication\] fd_lease_seconds/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('roles that are not built yet say so with ERR_NOT_IMPLEMENTED and exit 2', () => {
+  for (const role of ['meta', 'onebox', 'shell']) {
+    const result = run(role);
+    assert.equal(result.status, 2, role);
+    assert.match(result.stderr, /ERR_NOT_IMPLEMENTED/);
+  }
+});
