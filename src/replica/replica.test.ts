@@ -161,3 +161,16 @@ test('a plog write failure puts the replica in ERROR and answers the waiting wri
   assert.throws(() => replica.becomePrimary(2), /ERROR/);
   await replica.close();
 });
+
+test('an inactive replica refuses reads and writes until it is primary again', async () => {
+  const replica = await new Node().open();
+  replica.becomePrimary(1);
+  await write(replica, put('a', '1'));
+  replica.becomeInactive();
+  assert.equal((await write(replica, put('a', '2'))).error, 'ERR_INVALID_STATE');
+  await assert.rejects(replica.onClientRead((db) => db.get(key('a'))), /not primary/);
+  replica.becomePrimary(2);
+  assert.equal((await write(replica, put('a', '3'))).response?.error, StorageStatus.kOk);
+  assert.equal(await get(replica, 'a'), '3');
+  await replica.close();
+});

@@ -137,6 +137,17 @@ export class Replica {
     }
   }
 
+  /**
+   * Stops serving without closing (INACTIVE, transient upstream): the lease to the meta expired, or a
+   * reconfiguration is in flight. Waiting writes are told ERR_INVALID_STATE so their clients re-query the
+   * meta; the prepared tail stays for the next becomePrimary to reconcile.
+   */
+  becomeInactive(): void {
+    if (this.state === 'PS_ERROR') return;
+    this.state = 'PS_INACTIVE';
+    this.failWaiting('ERR_INVALID_STATE');
+  }
+
   /** A client write (§2.3): refused unless primary, oversized or unstorable ones before any decree. */
   onClientWrite(write: WriteRequest, reply: WriteReply): void {
     if (this.state !== 'PS_PRIMARY') {
