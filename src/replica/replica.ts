@@ -58,6 +58,8 @@ export class Replica {
   /** A new primary serves reads only once everything its predecessor may have committed is committed. */
   private readsAllowedFromDecree = 0;
   private failure: unknown;
+  /** Write-queue slots freed by commits and not yet handed to waiting writes. */
+  private freedSlots = 0;
 
   private constructor(
     readonly db: PartitionDb,
@@ -128,6 +130,7 @@ export class Replica {
     this.ballotNow = ballot;
     this.state = 'PS_PRIMARY';
     this.queue.resetInFlight();
+    this.freedSlots = 0;
     const from = this.prepareList.lastCommittedDecree() + 1;
     const to = this.prepareList.maxDecree();
     this.readsAllowedFromDecree = to;
@@ -207,7 +210,9 @@ export class Replica {
     this.log.append(mutation.data).then(
       () => {
         mutation.markLogged();
-        if (this.state === 'PS_PRIMARY') this.prepareList.commit(this.prepareList.lastCommittedDecree() + 1, 'COMMIT_ALL_READY');
+        if (this.state !== 'PS_PRIMARY') return;
+        this.prepareList.commit(this.prepareList.lastCommittedDecree() + 1, 'COMMIT_ALL_READY');
+        this.startFreedSlots();
       },
       (e: unknown) => this.onLocalFailure(e),
     );
@@ -228,7 +233,15 @@ export class Replica {
         this.onLocalFailure(e);
       }
     });
-    if (this.state === 'PS_PRIMARY' && mutation.fromQueue) {
+    if (mutation.fromQueue) this.freedSlots++;
+  }
+
+  /**
+   * Lets queued writes into the slots committed mutations freed. Done after the prepare list's commit loop
+   * returns, never from inside it, so preparing a new decree cannot re-enter a commit in progress.
+   */
+  private startFreedSlots(): void {
+    for (; this.freedSlots > 0; this.freedSlots--) {
       const next = this.queue.complete();
       if (next !== undefined) this.startMutation(next);
     }
