@@ -1,0 +1,4 @@
+/** The meta server's decision logic (architecture.md §2: `meta/`), wired to the world through a MetaEnv. */
+export { MetaServer, CLUSTER_INFO_KEYS, type MetaServerStatus } from './meta-server.ts';
+export { META_LIMITS_DEFAULT, type MetaEnv, type MetaLimits, type MetaLogger, type MetaNetwork, type MetaServerConfig } from './meta-env.ts';
+export type { PartitionConfig } from './partition-config.ts';
