@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { isPegasusError } from '../base/error-code.ts';
-import { describeProblem, formatEffectiveConfig, loadConfig } from '../server/config/index.ts';
+import { describeProblem, formatEffectiveConfig, loadConfig, type PegasusConfig } from '../server/config/index.ts';
+import { startMetaServer } from '../server/meta/meta-main.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -25,11 +26,11 @@ function notYet(name: string): void {
 for (const role of ['meta', 'replica'] as const) {
   program
     .command(role)
-    .description(`run a ${role === 'meta' ? 'meta' : 'replica'} server (not available yet; --print-config works)`)
+    .description(role === 'meta' ? 'run a meta server' : 'run a replica server (not available yet; --print-config works)')
     .option('-c, --config <file>', 'the INI configuration file (upstream section and key names)')
     .addOption(new Option('--profile <profile>', 'defaults to start from').choices(['production', 'test']).default('production'))
     .option('--print-config', 'print the effective configuration and exit')
-    .action((options: { config?: string; profile: 'production' | 'test'; printConfig?: boolean }) => {
+    .action(async (options: { config?: string; profile: 'production' | 'test'; printConfig?: boolean }) => {
       try {
         const { config, warnings } = loadConfig(options.config === undefined ? undefined : { path: options.config }, {
           role,
@@ -40,13 +41,39 @@ for (const role of ['meta', 'replica'] as const) {
           process.stdout.write(formatEffectiveConfig(config));
           return;
         }
-        notYet(role);
+        if (role === 'meta') await runMeta(config);
+        else notYet(role);
       } catch (e) {
         if (!isPegasusError(e)) throw e;
         console.error(e.message);
         process.exitCode = 1;
       }
     });
+}
+
+/** Runs until SIGINT/SIGTERM, then closes cleanly; a lost lock ends the process, as upstream's meta does. */
+async function runMeta(config: PegasusConfig): Promise<void> {
+  const handle = await startMetaServer({
+    config,
+    onFatal: () => {
+      process.exitCode = 1;
+      void handle.close().finally(() => process.exit(1));
+    },
+  });
+  await untilSignal();
+  await handle.close();
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }
 
 const NOT_YET: Array<[string, string]> = [

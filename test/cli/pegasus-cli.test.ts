@@ -44,8 +44,14 @@ test('a bad configuration is refused with the file, line and reason', () => {
   }
 });
 
+test('a meta configured for ZooKeeper (upstream\'s shipped default) says the store is not available yet', () => {
+  const result = run('meta');
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /ERR_NOT_IMPLEMENTED: .*meta_state_service_zookeeper.*ZooKeeper/);
+});
+
 test('roles that are not built yet say so with ERR_NOT_IMPLEMENTED and exit 2', () => {
-  for (const role of ['meta', 'onebox', 'shell']) {
+  for (const role of ['replica', 'onebox', 'shell']) {
     const result = run(role);
     assert.equal(result.status, 2, role);
     assert.match(result.stderr, /ERR_NOT_IMPLEMENTED/);

@@ -30,6 +30,11 @@ export interface StartMetaServerOptions {
   readonly host?: string;
   readonly logger?: Logger;
   readonly limits?: Partial<MetaLimits>;
+  /**
+   * Called when the meta must not go on (its lock is lost), after it has stopped acting. A process exits
+   * here, as upstream's meta does; tests observe it.
+   */
+  readonly onFatal?: (cause: unknown) => void;
 }
 
 export interface MetaServerHandle {
@@ -86,6 +91,7 @@ export async function startMetaServer(options: StartMetaServerOptions): Promise<
         // pegasus-internals.md §9 item 5: a meta that lost its lock must stop acting at once.
         bootLogger.error({ err: cause }, 'meta lock lost: stopping the meta server');
         meta?.stop();
+        options.onFatal?.(cause);
       },
     });
     const httpServer = createMetaHttpServer(() => meta, packageVersion());
