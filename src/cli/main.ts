@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { isPegasusError } from '../base/error-code.ts';
 import { describeProblem, formatEffectiveConfig, loadConfig, type PegasusConfig } from '../server/config/index.ts';
 import { startMetaServer } from '../server/meta/meta-main.ts';
+import { startReplicaServer } from '../server/replica/replica-main.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -26,7 +27,7 @@ function notYet(name: string): void {
 for (const role of ['meta', 'replica'] as const) {
   program
     .command(role)
-    .description(role === 'meta' ? 'run a meta server' : 'run a replica server (not available yet; --print-config works)')
+    .description(role === 'meta' ? 'run a meta server' : 'run a replica server')
     .option('-c, --config <file>', 'the INI configuration file (upstream section and key names)')
     .addOption(new Option('--profile <profile>', 'defaults to start from').choices(['production', 'test']).default('production'))
     .option('--print-config', 'print the effective configuration and exit')
@@ -42,7 +43,7 @@ for (const role of ['meta', 'replica'] as const) {
           return;
         }
         if (role === 'meta') await runMeta(config);
-        else notYet(role);
+        else await runReplica(config);
       } catch (e) {
         if (!isPegasusError(e)) throw e;
         console.error(e.message);
@@ -60,6 +61,12 @@ async function runMeta(config: PegasusConfig): Promise<void> {
       void handle.close().finally(() => process.exit(1));
     },
   });
+  await untilSignal();
+  await handle.close();
+}
+
+async function runReplica(config: PegasusConfig): Promise<void> {
+  const handle = await startReplicaServer({ config });
   await untilSignal();
   await handle.close();
 }
