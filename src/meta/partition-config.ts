@@ -4,6 +4,7 @@
  * (contract: `<root>/apps/<app_id>/<pidx>` holds the configuration as JSON, addresses as strings, in the
  * snake_case names upstream's meta writes to ZooKeeper).
  */
+import { parseJsonObjectText } from '../idl/codec/app-info-json.ts';
 import { PegasusError } from '../base/error-code.ts';
 import type { PartitionConfiguration } from '../idl/meta.ts';
 import {
@@ -129,14 +130,7 @@ function addresses(obj: Record<string, unknown>, key: string, what: string): Rpc
 }
 
 export function parseJsonObject(data: Buffer, what: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data.toString('utf8'));
-  } catch (cause) {
-    throw new PegasusError('ERR_CORRUPTION', `meta store: ${what} is not JSON`, { cause });
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw corrupt(`${what} is not a JSON object`);
-  return parsed as Record<string, unknown>;
+  return parseJsonObjectText(data.toString('utf8'), `meta store: ${what}`);
 }
 
 export function partitionConfigFromJson(data: Buffer, appId: number, partitionIndex: number): PartitionConfig {
