@@ -11,7 +11,6 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { FileLog, MemLog, MemLogDir } from '../../src/log/index.ts';
 import { MemDisk } from '../../src/storage/mem/mem-disk.ts';
 import { MemStore } from '../../src/storage/mem/mem-store.ts';
 import { RocksStore } from '../../src/storage/rocks/rocks-store.ts';
+import { runChildUntilKilled } from '../support/kill-child.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 import { CrashPartition, GPID } from './partition-model.ts';
 
@@ -29,38 +29,22 @@ interface RoundResult {
 }
 
 /** Runs the writer until `killAfterMs` past its recovery, then SIGKILLs it. */
-function runWriter(dataDir: string, plogDir: string, seed: number, killAfterMs: number): Promise<RoundResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/crash/testdata/partition-writer.ts', dataDir, plogDir, String(seed)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    let recovered = -1;
-    let lastAck = -1;
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      let newline: number;
-      while ((newline = out.indexOf('\n')) >= 0) {
-        const line = out.slice(0, newline);
-        out = out.slice(newline + 1);
-        const [kind, value] = line.split(' ');
-        if (kind === 'RECOVERED') {
-          recovered = Number(value);
-          timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-        } else if (kind === 'ACK') {
-          lastAck = Number(value);
-        }
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (signal !== 'SIGKILL') reject(new Error(`writer exited with ${code ?? signal} before the kill: ${err}`));
-      else resolve({ recovered, lastAck });
-    });
+async function runWriter(dataDir: string, plogDir: string, seed: number, killAfterMs: number): Promise<RoundResult> {
+  const { lines } = await runChildUntilKilled({
+    script: 'test/crash/testdata/partition-writer.ts',
+    args: [dataDir, plogDir, String(seed)],
+    isWorking: (stdout) => stdout.includes('RECOVERED'),
+    killDelayMs: killAfterMs,
+    workingTimeoutMs: 20_000,
   });
+  let recovered = -1;
+  let lastAck = -1;
+  for (const line of lines) {
+    const [kind, value] = line.split(' ');
+    if (kind === 'RECOVERED') recovered = Number(value);
+    else if (kind === 'ACK') lastAck = Number(value);
+  }
+  return { recovered, lastAck };
 }
 
 describe('crash: FileLog + RocksStore, killed with SIGKILL', () => {

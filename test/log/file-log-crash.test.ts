@@ -6,13 +6,13 @@
  * every acknowledged decree survives.)
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FileLog } from '../../src/log/file-log.ts';
 import type { LogFileView } from '../../src/log/log-file-info.ts';
+import { runChildUntilKilled } from '../support/kill-child.ts';
 import { GPID, randomInt, range, seededRandom } from './log-test-util.ts';
 
 const ROUNDS = 24;
@@ -26,41 +26,15 @@ interface ChildRun {
 }
 
 /** Runs one writer child and kills it `killDelayMs` after its first acknowledged decree. */
-function runChild(dir: string, startDecree: number, killDelayMs: number): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir, String(startDecree)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let killTimer: NodeJS.Timeout | undefined;
-    const noAck = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`writer acknowledged nothing in ${FIRST_ACK_TIMEOUT_MS} ms: ${stderr}`));
-    }, FIRST_ACK_TIMEOUT_MS);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (killTimer === undefined && stdout.includes('\n')) {
-        clearTimeout(noAck);
-        killTimer = setTimeout(() => child.kill('SIGKILL'), killDelayMs);
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(noAck);
-      clearTimeout(killTimer);
-      if (signal !== 'SIGKILL') {
-        reject(new Error(`writer exited by itself (code ${code}): ${stderr}`));
-        return;
-      }
-      // Only whole lines count: a line cut by the kill was not fully printed.
-      const lines = stdout.split('\n').slice(0, -1);
-      resolve({ acked: lines.map(Number), stderr });
-    });
+async function runChild(dir: string, startDecree: number, killDelayMs: number): Promise<ChildRun> {
+  const { lines, stderr } = await runChildUntilKilled({
+    script: WRITER,
+    args: [dir, String(startDecree)],
+    isWorking: (stdout) => stdout.includes('\n'),
+    killDelayMs,
+    workingTimeoutMs: FIRST_ACK_TIMEOUT_MS,
   });
+  return { acked: lines.map(Number), stderr };
 }
 
 test(`FileLog survives ${ROUNDS} SIGKILLs at random moments with every acknowledged decree`, async () => {

@@ -7,7 +7,6 @@
  * order and never half-applied.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { test } from 'node:test';
 import { isPegasusError } from '../../src/base/error-code.ts';
 import { FileMetaStore } from '../../src/metastore/file-meta-store.ts';
 import { MemMetaStore } from '../../src/metastore/mem-meta-store.ts';
+import { runChildUntilKilled } from '../support/kill-child.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 import { dumpTree, loadTree } from './meta-store-util.ts';
 import { applyOp, type CrashOp } from './testdata/crash-ops.ts';
@@ -32,48 +32,24 @@ interface ChildRun {
   compactions: number;
 }
 
-function runChild(dir: string, seed: number, firstId: number, killDelayMs: number): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir, String(seed), String(firstId)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let killTimer: NodeJS.Timeout | undefined;
-    const noAck = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`writer settled nothing in ${FIRST_ACK_TIMEOUT_MS} ms: ${stderr}`));
-    }, FIRST_ACK_TIMEOUT_MS);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (killTimer === undefined && stdout.includes('\nR ')) {
-        clearTimeout(noAck);
-        killTimer = setTimeout(() => child.kill('SIGKILL'), killDelayMs);
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(noAck);
-      clearTimeout(killTimer);
-      if (signal !== 'SIGKILL') {
-        reject(new Error(`writer exited by itself (code ${code}): ${stderr}`));
-        return;
-      }
-      const run: ChildRun = { issued: [], settled: new Map(), compactions: 0 };
-      for (const line of stdout.split('\n').slice(0, -1)) { // a line cut by the kill was never printed whole
-        if (line.startsWith('I ')) run.issued.push(JSON.parse(line.slice(2)) as CrashOp);
-        else if (line.startsWith('R ')) {
-          const [id, outcome] = line.slice(2).split(' ');
-          run.settled.set(Number(id), outcome!);
-        } else if (line.startsWith('C ')) run.compactions = Number(line.slice(2));
-        else reject(new Error(`unexpected writer line ${JSON.stringify(line)}`));
-      }
-      resolve(run);
-    });
+async function runChild(dir: string, seed: number, firstId: number, killDelayMs: number): Promise<ChildRun> {
+  const { lines } = await runChildUntilKilled({
+    script: WRITER,
+    args: [dir, String(seed), String(firstId)],
+    isWorking: (stdout) => stdout.includes('\nR '),
+    killDelayMs,
+    workingTimeoutMs: FIRST_ACK_TIMEOUT_MS,
   });
+  const run: ChildRun = { issued: [], settled: new Map(), compactions: 0 };
+  for (const line of lines) {
+    if (line.startsWith('I ')) run.issued.push(JSON.parse(line.slice(2)) as CrashOp);
+    else if (line.startsWith('R ')) {
+      const [id, outcome] = line.slice(2).split(' ');
+      run.settled.set(Number(id), outcome!);
+    } else if (line.startsWith('C ')) run.compactions = Number(line.slice(2));
+    else throw new Error(`unexpected writer line ${JSON.stringify(line)}`);
+  }
+  return run;
 }
 
 /** Applies `op` to the model; returns its outcome as the writer prints it. */
