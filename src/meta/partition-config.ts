@@ -8,10 +8,12 @@ import { parseJsonObjectText } from '../idl/codec/app-info-json.ts';
 import { PegasusError } from '../base/error-code.ts';
 import type { PartitionConfiguration } from '../idl/meta.ts';
 import {
+  HostPortType,
   RPC_ADDRESS_INVALID,
   formatRpcAddress as formatWireAddress,
   isValidRpcAddress,
   parseRpcAddress as parseWireAddress,
+  type HostPort,
   type RpcAddress as WireAddress,
 } from '../idl/thrift/dsn.ts';
 import type { RpcAddress } from '../rpc/transport.ts';
@@ -64,6 +66,15 @@ function fromWireAddress(address: WireAddress): RpcAddress | undefined {
   return isValidRpcAddress(address) ? formatWireAddress(address) : undefined;
 }
 
+function toHostPort(address: RpcAddress): HostPort {
+  const wire = toWireAddress(address);
+  return { host: formatWireAddress(wire).split(':')[0]!, port: wire.port, type: HostPortType.HOST_TYPE_IPV4 };
+}
+
+/**
+ * The wire form. The optional host_port twins (hp_primary, hp_secondaries, hp_last_drops) are sent too, as a
+ * modern upstream meta does (protocol.md §2); every client still routes by the rpc_address fields.
+ */
 export function toWireConfig(pc: PartitionConfig): PartitionConfiguration {
   return {
     pid: { appId: pc.appId, partitionIndex: pc.partitionIndex },
@@ -74,6 +85,9 @@ export function toWireConfig(pc: PartitionConfig): PartitionConfiguration {
     lastDrops: pc.lastDrops.map(toWireAddress),
     lastCommittedDecree: pc.lastCommittedDecree,
     partitionFlags: pc.partitionFlags,
+    ...(pc.primary === undefined ? {} : { hpPrimary: toHostPort(pc.primary) }),
+    hpSecondaries: pc.secondaries.map(toHostPort),
+    hpLastDrops: pc.lastDrops.map(toHostPort),
   };
 }
 

@@ -96,6 +96,8 @@ test('update-configuration rules: accept ballot + 1, idempotent repeat, wrong ba
   const cfg = await h.queryConfig('t');
   assert.equal(cfg.partitions[0]!.ballot, 1);
   assert.equal(text(cfg.partitions[0]!.primary), A);
+  // The host_port twin a modern upstream meta sends beside the rpc_address.
+  assert.equal(`${cfg.partitions[0]!.hpPrimary?.host}:${cfg.partitions[0]!.hpPrimary?.port}`, A);
 });
 
 test('an update is written to the store before the reply; a store failure leaves memory unchanged; a pending update gets no reply', async () => {
