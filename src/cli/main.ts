@@ -7,8 +7,10 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { isPegasusError } from '../base/error-code.ts';
 import { describeProblem, formatEffectiveConfig, loadConfig, type PegasusConfig } from '../server/config/index.ts';
+import { registerOneboxCommand } from '../onebox/onebox-command.ts';
 import { startMetaServer } from '../server/meta/meta-main.ts';
 import { startReplicaServer } from '../server/replica/replica-main.ts';
+import { registerShellCommand } from '../shell/shell-command.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -83,9 +85,11 @@ function untilSignal(): Promise<void> {
   });
 }
 
+registerOneboxCommand(program);
+
+registerShellCommand(program);
+
 const NOT_YET: Array<[string, string]> = [
-  ['onebox', 'run a whole cluster on this machine (start|run|stop|list|clear)'],
-  ['shell', 'the interactive operator shell'],
   ['bench', 'the YCSB-style load generator'],
 ];
 
