@@ -162,9 +162,13 @@ export class PartitionService {
       if (app.info.status !== AppStatus.AS_AVAILABLE) continue;
       partitions.push(this.updateRequest(app.info, pc, ConfigType.CT_INVALID, node));
     }
+    // A dropped table keeps its data on the replica servers until its hold time is over, so that recall can
+    // bring it back (upstream's hold_seconds_for_dropped_app / drop reserve_seconds); only then, or for a
+    // table the meta never heard of, may a replica server garbage-collect its copy.
+    const nowSeconds = Math.floor(this.nowMs() / 1000);
     const gcReplicas = stored.filter((r) => {
       const app = this.state.apps.get(r.pid.appId);
-      return app === undefined || app.info.status === AppStatus.AS_DROPPED;
+      return app === undefined || (app.info.status === AppStatus.AS_DROPPED && app.info.expireSecond <= nowSeconds);
     });
     return { err: 'ERR_OK', partitions, gcReplicas };
   }

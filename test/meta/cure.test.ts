@@ -202,7 +202,7 @@ test('a stale update from the old primary after its death is refused with the cu
   assert.equal(response.config.ballot, 2);
 });
 
-test('config sync answers the node\'s partitions and lists replicas of dropped and unknown tables for gc', async () => {
+test('config sync answers the node\'s partitions; replicas of unknown tables, and of dropped ones past their hold, go to gc', async () => {
   const h = await MetaHarness.started();
   await h.beacon(A);
   await h.beacon(B);
@@ -210,8 +210,11 @@ test('config sync answers the node\'s partitions and lists replicas of dropped a
   await h.createApp('gone', 1);
   await h.acceptProposals();
   const served = (await h.queryConfig('keep')).partitions.filter((p) => text(p.primary) === A).map((p) => p.pid.partitionIndex);
-  await h.ok(META_RPCS.RPC_CM_DROP_APP, { appName: 'gone', options: { successIfNotExist: false } });
+  await h.ok(META_RPCS.RPC_CM_DROP_APP, { appName: 'gone', options: { successIfNotExist: false, reserveSeconds: 10 } });
   const stored = [replicaInfo(1, 0, 1), replicaInfo(1, 1, 1), replicaInfo(2, 0, 1), replicaInfo(9, 0, 1)];
+  const held = await h.ok(REPLICATION_RPCS.RPC_CM_CONFIG_SYNC, { node: wire(A), storedReplicas: stored });
+  assert.deepEqual(held.gcReplicas?.map((r) => `${r.pid.appId}.${r.pid.partitionIndex}`), ['9.0'], 'a dropped table keeps its data while it can be recalled');
+  h.clock.advance(11_000);
   const sync = await h.ok(REPLICATION_RPCS.RPC_CM_CONFIG_SYNC, { node: wire(A), storedReplicas: stored });
   assert.equal(sync.err, 'ERR_OK');
   assert.deepEqual(sync.partitions.map((p) => p.config.pid.partitionIndex).sort(), served.sort());

@@ -5,6 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { CheckType, Mutations, PegasusClient, type Table } from '../../src/client/index.ts';
 import { TestCluster, waitForHttp } from './cluster-harness.ts';
 
@@ -87,4 +88,20 @@ test('a replica server declared dead keeps its partitions waiting, then serves t
   cluster.start('replica2');
   await cluster.waitHealthy();
   for (let i = 0; i < 50; i++) assert.equal((await table.get(`waiting${i}`, 'k'))?.toString(), `v${i}`, `row ${i}`);
+});
+
+test('drop then recall restores the data, even after replica servers synced the drop', async () => {
+  const bin = new URL('../../bin/pegasus.js', import.meta.url).pathname;
+  const shell = (script: string) => {
+    const result = spawnSync(process.execPath, [bin, 'shell', '--cluster', cluster.metaAddress, '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(result.status, 0, `${script}\n${result.stdout}\n${result.stderr}`);
+    return result.stdout;
+  };
+  const created = shell('create recallme -p 4 -r 1; use recallme; set hk sk kept; drop recallme');
+  const appId = /app_id (\d+)/.exec(created)?.[1];
+  assert.ok(appId, created);
+  // Several config-sync rounds (1 s in the test profile) pass while the table is dropped.
+  await new Promise((resolve) => setTimeout(resolve, 3500));
+  const after = shell(`recall ${appId}; use recallme; get hk sk`);
+  assert.match(after, /"kept"/);
 });
