@@ -93,16 +93,19 @@ export class FakeNetwork implements RpcChannel {
   }
 
   /** Delivers a request to the stub, as the meta or a client would. */
-  deliver(name: string, gpid: Gpid, args: Buffer, oneway = false): Promise<RpcCallResult> {
-    return this.dispatch(this.local, { name, gpid, args, oneway, remote: META });
+  deliver(name: string, gpid: Gpid, args: Buffer, oneway = false, partitionHash = 0n): Promise<RpcCallResult> {
+    return this.dispatch(this.local, { name, gpid, args, oneway, remote: META, partitionHash });
   }
 
-  private dispatch(table: RpcHandlerTable, r: { name: string; gpid: Gpid; args: Buffer; oneway: boolean; remote: string }): Promise<RpcCallResult> {
+  private dispatch(
+    table: RpcHandlerTable,
+    r: { name: string; gpid: Gpid; args: Buffer; oneway: boolean; remote: string; partitionHash?: bigint },
+  ): Promise<RpcCallResult> {
     return new Promise((resolve) => {
       const request: RpcRequest = {
         name: r.name,
         seqid: 1,
-        header: { gpid: r.gpid, partitionHash: 0n, clientTimeoutMs: 0, isBackupRequest: false },
+        header: { gpid: r.gpid, partitionHash: r.partitionHash ?? 0n, clientTimeoutMs: 0, isBackupRequest: false },
         args: r.args,
         oneway: r.oneway,
         remote: r.remote,

@@ -208,3 +208,22 @@ test('scanners: get_scanner, scan, clear_scanner through the PartitionDb of the 
   assert.equal(gone.error, StorageStatus.kNotFound, 'cleared');
   await stub.close();
 });
+
+test('partition hashes are checked only when the table env replica.split.validate_partition_hash is true', async () => {
+  const meta = new FakeMeta(META);
+  const checked = appInfo(1, 4);
+  checked.envs.set('replica.split.validate_partition_hash', 'true');
+  meta.addApp(checked);
+  meta.addApp(appInfo(2, 4, 'unchecked'));
+  const { node, stub } = await started(new FakeNode(), meta);
+  const C1: Gpid = { appId: 1, partitionIndex: 1 };
+  const U1: Gpid = { appId: 2, partitionIndex: 1 };
+  await assignPrimary(node, meta, C1);
+  await assignPrimary(node, meta, U1);
+  const rpc = RRDB_RPCS.RPC_RRDB_RRDB_GET;
+  const getWithHash = (gpid: Gpid, hash: bigint) => node.network.deliver(rpc.code, gpid, rpc.encodeArgs(key('k')), false, hash);
+  assert.equal((await getWithHash(C1, 5n)).errorName, 'ERR_OK', '5 & 3 = 1: the key belongs here');
+  assert.equal((await getWithHash(C1, 2n)).errorName, 'ERR_PARENT_PARTITION_MISUSED');
+  assert.equal((await getWithHash(U1, 2n)).errorName, 'ERR_OK', 'without the env the hash is not checked, as upstream');
+  await stub.close();
+});

@@ -18,7 +18,7 @@ import { ConfigSyncer, type SyncHost } from './config-sync.ts';
 import { FailureDetectorWorker } from './failure-detector-worker.ts';
 import { HostedReplica } from './hosted-replica.ts';
 import { PrimaryAssigner } from './primary-assignment.ts';
-import { RrdbService } from './rrdb-service.ts';
+import { ENV_VALIDATE_PARTITION_HASH, RrdbService, type PartitionHashPolicy } from './rrdb-service.ts';
 import { REPLICA_STUB_LIMITS_DEFAULT, type ReplicaStubEnv, type ReplicaStubLimits } from './stub-env.ts';
 
 /** A stored replica that could not be loaded, and where its directory went. */
@@ -120,7 +120,7 @@ export class ReplicaStub implements SyncHost {
 
   private registerHandlers(): void {
     const { handlers } = this.env.network;
-    new RrdbService((gpid) => this.servingReplica(gpid), this.env.logger).register(handlers);
+    new RrdbService((gpid) => this.servingReplica(gpid), this.env.logger, (gpid) => this.partitionHashPolicy(gpid)).register(handlers);
     handlers.register('RPC_CONFIG_PROPOSAL', (request) => {
       if (this.state !== 'started') return;
       this.assigner.onProposal(REPLICATION_RPCS.RPC_CONFIG_PROPOSAL.decodeArgs(request.args, 0));
@@ -134,6 +134,12 @@ export class ReplicaStub implements SyncHost {
       for (const hosted of this.replicas.values()) apps.set(hosted.appInfo.appId, hosted.appInfo);
       reply.ok(META_RPCS.RPC_QUERY_APP_INFO.encodeResponse({ err: 'ERR_OK', apps: [...apps.values()] }));
     });
+  }
+
+  private partitionHashPolicy(gpid: Gpid): PartitionHashPolicy | undefined {
+    const info = this.replicas.get(formatGpid(gpid))?.appInfo;
+    if (info === undefined) return undefined;
+    return { validate: info.envs.get(ENV_VALIDATE_PARTITION_HASH) === 'true', partitionVersion: info.partitionCount - 1 };
   }
 
   private servingReplica(gpid: Gpid): Replica | undefined {

@@ -20,12 +20,27 @@ import type { StubLogger } from './stub-env.ts';
 /** Finds the open replica for a gpid. */
 export type ReplicaLookup = (gpid: Gpid) => Replica | undefined;
 
+/**
+ * What the table says about partition-hash checks: the env `replica.split.validate_partition_hash` and the
+ * partition version (partition count − 1; −1 while splitting).
+ */
+export interface PartitionHashPolicy {
+  validate: boolean;
+  partitionVersion: number;
+}
+
+export type PartitionHashPolicyLookup = (gpid: Gpid) => PartitionHashPolicy | undefined;
+
+/** The table env that turns the checks on (upstream's `replica.split.validate_partition_hash`). */
+export const ENV_VALIDATE_PARTITION_HASH = 'replica.split.validate_partition_hash';
+
 type Encode = (response: WriteResponse) => Buffer;
 
 export class RrdbService {
   constructor(
     private readonly lookup: ReplicaLookup,
     private readonly logger: StubLogger,
+    private readonly policyOf: PartitionHashPolicyLookup = () => undefined,
   ) {}
 
   register(handlers: RpcHandlerRegistry): void {
@@ -45,6 +60,21 @@ export class RrdbService {
     if (replica === undefined) {
       reply.error('ERR_OBJECT_NOT_FOUND');
       return;
+    }
+    // protocol.md §10: only with the table env on does a replica check the request's partition hash
+    // (after a split a client with an old partition count must be told), and refuse while splitting.
+    const policy = this.policyOf(request.header.gpid);
+    replica.db.setValidatePartitionHash(policy?.validate ?? false);
+    replica.db.setPartitionVersion(policy?.partitionVersion ?? -1);
+    if (policy?.validate === true) {
+      if (policy.partitionVersion < 0) {
+        reply.error('ERR_SPLITTING');
+        return;
+      }
+      if (Number(request.header.partitionHash & BigInt(policy.partitionVersion)) !== request.header.gpid.partitionIndex) {
+        reply.error('ERR_PARENT_PARTITION_MISUSED');
+        return;
+      }
     }
     if (replica.status !== 'PS_PRIMARY') {
       reply.error('ERR_INVALID_STATE');
