@@ -49,6 +49,11 @@ test('the client API round-trips through real processes', async () => {
   assert.deepEqual((await table.batchGet([['user1', 'email'], ['user1', 'session'], ['user2', 'c']])).map((v) => v?.toString()), ['b@x', undefined, '3']);
   await table.del('user1', 'email');
   assert.equal(await table.get('user1', 'email'), undefined);
+  await table.multiSet('scanme', [['a', '1'], ['b', '2'], ['c', '3'], ['d', '4']]);
+  const hashScan: string[] = [];
+  for await (const entry of table.getScanner('scanme', 'b', undefined, { batchSize: 1 })) hashScan.push(`${entry.sortKey}=${entry.value}`);
+  assert.deepEqual(hashScan, ['b=2', 'c=3', 'd=4']);
+  assert.equal(await table.multiDel('scanme', ['a', 'b', 'c', 'd']), 4);
   const scanned: string[] = [];
   for (const scanner of await table.getUnorderedScanners(4, { batchSize: 2 })) {
     for await (const entry of scanner) scanned.push(`${entry.hashKey}/${entry.sortKey}=${entry.value}`);
