@@ -3,22 +3,21 @@
  * Roles that are not built yet answer with a clear ERR_NOT_IMPLEMENTED instead of pretending; their
  * configuration can already be checked and printed (`--print-config`).
  */
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { isPegasusError } from '../base/error-code.ts';
 import { describeProblem, formatEffectiveConfig, loadConfig, type PegasusConfig } from '../server/config/index.ts';
 import { registerOneboxCommand } from '../onebox/onebox-command.ts';
 import { startMetaServer } from '../server/meta/meta-main.ts';
 import { startReplicaServer } from '../server/replica/replica-main.ts';
+import { PACKAGE_VERSION } from '../server/version.ts';
 import { registerShellCommand } from '../shell/shell-command.ts';
 
-const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command();
 program
   .name('pegasus')
   .description('pegasus-ts: Apache Pegasus, the distributed key-value store, in TypeScript')
-  .version(packageJson.version, '-v, --version')
+  .version(PACKAGE_VERSION, '-v, --version')
   .showHelpAfterError();
 
 function notYet(name: string): void {

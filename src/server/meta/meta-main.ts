@@ -4,7 +4,6 @@
  * HTTP on one port), TcpRpcChannel, the real clock, a pino logger — and the `[meta_server.apps.X]` tables on
  * the first boot. Not wired into the CLI yet.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PegasusError } from '../../base/error-code.ts';
 import type { MetaLimits } from '../../meta/meta-env.ts';
@@ -16,6 +15,7 @@ import { RpcServer, TcpRpcChannel } from '../../rpc/tcp/index.ts';
 import type { RpcAddress } from '../../rpc/transport.ts';
 import type { PegasusConfig } from '../config/index.ts';
 import { realClock } from '../env/real-clock.ts';
+import { PACKAGE_VERSION } from '../version.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { metaServerConfigOf } from './meta-config.ts';
 import { createMetaHttpServer } from './meta-http.ts';
@@ -47,14 +47,6 @@ export interface MetaServerHandle {
 /** The tracker issue that brings the ZooKeeper store (named in the error a ZooKeeper config gets). */
 export const ZOOKEEPER_ISSUE = 'the ZkMetaStore issue (ZooKeeper meta state service and leader lock)';
 
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 export async function startMetaServer(options: StartMetaServerOptions): Promise<MetaServerHandle> {
   const { config } = options;
@@ -94,7 +86,7 @@ export async function startMetaServer(options: StartMetaServerOptions): Promise<
         options.onFatal?.(cause);
       },
     });
-    const httpServer = createMetaHttpServer(() => meta, packageVersion());
+    const httpServer = createMetaHttpServer(() => meta, PACKAGE_VERSION);
     rpcServer = new RpcServer({ host, port: options.port ?? config.derived.port, httpServer, logger: bootLogger });
     // Bind first so the advertised address (beacon acks, cluster_info) is the real port; until start()
     // has loaded the state, the meta's handlers answer ERR_SERVICE_NOT_ACTIVE.

@@ -3,7 +3,6 @@
  * RocksStore + FileLog (replica-fs-storage.ts), RpcServer (RPC and HTTP on one port), TcpRpcChannel, the
  * real clock, a pino logger — around a ReplicaStub. Not wired into the CLI yet.
  */
-import { readFileSync } from 'node:fs';
 import { PegasusError } from '../../base/error-code.ts';
 import { ReplicaStub } from '../../replica/stub/replica-stub.ts';
 import type { ReplicaStubConfig, ReplicaStubLimits } from '../../replica/stub/stub-env.ts';
@@ -11,6 +10,7 @@ import { RpcServer, TcpRpcChannel } from '../../rpc/tcp/index.ts';
 import { isIpv4, type RpcAddress } from '../../rpc/transport.ts';
 import type { PegasusConfig } from '../config/index.ts';
 import { realClock } from '../env/real-clock.ts';
+import { PACKAGE_VERSION } from '../version.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { FsReplicaStorage } from './replica-fs-storage.ts';
 import { createReplicaHttpServer } from './replica-http.ts';
@@ -34,14 +34,6 @@ export interface ReplicaServerHandle {
   close(): Promise<void>;
 }
 
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** `[meta_server] server_list` as transport addresses; `localhost` means the loopback address. */
 function metaAddresses(config: PegasusConfig): RpcAddress[] {
@@ -87,7 +79,7 @@ export async function startReplicaServer(options: StartReplicaServerOptions): Pr
     await channel.close();
   };
   try {
-    const httpServer = createReplicaHttpServer(() => stub, packageVersion());
+    const httpServer = createReplicaHttpServer(() => stub, PACKAGE_VERSION);
     rpcServer = new RpcServer({ host, port: options.port ?? config.derived.port, httpServer, logger: bootLogger });
     // Bind first so the advertised address is the real port; until the stub has loaded its replicas the
     // client RPCs answer ERR_OBJECT_NOT_FOUND.
