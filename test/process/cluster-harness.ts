@@ -3,7 +3,7 @@
  * process in a temp dir, readiness through the HTTP routes, SIGTERM / SIGKILL and restart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +93,10 @@ export class TestCluster {
 
   start(name: string): void {
     const role = this.role(name);
-    const child = spawn(process.execPath, [bin, ...role.args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Logs go to a file per role, so a failing test can show what the processes said.
+    const log = openSync(join(this.root, `${name}.log`), 'a');
+    const child = spawn(process.execPath, [bin, ...role.args], { stdio: ['ignore', log, 'pipe'] });
+    closeSync(log);
     child.stderr?.on('data', (chunk: Buffer) => (role.stderr = (role.stderr + chunk.toString()).slice(-4000)));
     role.child = child;
   }
@@ -123,6 +126,16 @@ export class TestCluster {
 
   stderrOf(name: string): string {
     return this.role(name).stderr;
+  }
+
+  /** The end of a role's log file. */
+  logTail(name: string, bytes = 3000): string {
+    try {
+      const text = readFileSync(join(this.root, `${name}.log`), 'utf8');
+      return text.slice(-bytes);
+    } catch {
+      return '(no log)';
+    }
   }
 
   async destroy(): Promise<void> {

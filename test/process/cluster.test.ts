@@ -7,6 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { CheckType, Mutations, PegasusClient, type Table } from '../../src/client/index.ts';
+import { META_RPCS } from '../../src/idl/codec/meta-rpcs.ts';
+import { TcpRpcChannel } from '../../src/rpc/tcp/index.ts';
 import { TestCluster, waitForHttp } from './cluster-harness.ts';
 
 let cluster: TestCluster;
@@ -84,13 +86,28 @@ test('a restarted meta keeps every table', async () => {
 
 test('a replica server declared dead keeps its partitions waiting, then serves them again on return', async () => {
   for (let i = 0; i < 50; i++) await table.set(`waiting${i}`, 'k', `v${i}`);
-  await cluster.stop('replica2', 'SIGKILL');
+  // The node to kill is one that holds primaries (which one depends on who beaconed first).
+  const channel = new TcpRpcChannel();
+  const rpc = META_RPCS.RPC_CM_QUERY_PARTITION_CONFIG_BY_INDEX;
+  const answer = await channel.call(cluster.metaAddress, {
+    name: rpc.code, gpid: { appId: 0, partitionIndex: 0 }, partitionHash: 0n, args: rpc.encodeArgs({ appName: 'temp', partitionIndices: [] }), timeoutMs: 5000,
+  });
+  await channel.close();
+  const primaryPort = rpc.decodeResponse(answer.result!, 0).partitions[0]!.primary.port;
+  const role = `replica${cluster.replicaPorts.indexOf(primaryPort) + 1}`;
+  assert.ok(role !== 'replica0', `primary port ${primaryPort} is one of ours`);
+  await cluster.stop(role, 'SIGKILL');
   const nodesUrl = `http://127.0.0.1:${cluster.metaPort}/meta/nodes`;
-  const replica2 = `127.0.0.1:${cluster.replicaPorts[1]}`;
-  await waitForHttp(nodesUrl, 20_000, (body) =>
-    (body as Array<{ address: string; status: string }>).some((n) => n.address === replica2 && n.status !== 'ALIVE'),
-  );
-  cluster.start('replica2');
+  const killed = `127.0.0.1:${primaryPort}`;
+  try {
+    await waitForHttp(nodesUrl, 20_000, (body) =>
+      (body as Array<{ address: string; status: string }>).some((n) => n.address === killed && n.status !== 'ALIVE'),
+    );
+  } catch (e) {
+    const nodes = await fetch(nodesUrl).then((r) => r.text(), (err: unknown) => String(err));
+    throw new Error(`${String(e)}\nnodes: ${nodes}\nmeta log:\n${cluster.logTail('meta')}`);
+  }
+  cluster.start(role);
   await cluster.waitHealthy();
   for (let i = 0; i < 50; i++) assert.equal((await table.get(`waiting${i}`, 'k'))?.toString(), `v${i}`, `row ${i}`);
 });
