@@ -8,6 +8,7 @@
  * can answer ERR_INVALID_DATA (protocol.md §10). 16 MiB is the hard cap: far above any legitimate request,
  * low enough that a hostile connection cannot pin much memory.
  */
+import { ChunkQueue } from './chunk-queue.ts';
 import { FrameError } from './frame-error.ts';
 import type { RequestHeader } from './request-header.ts';
 import { parseRequestHeader, requestHeaderBytes } from './request-header.ts';
@@ -32,8 +33,7 @@ export interface RequestFrameSplitterOptions {
 
 export class RequestFrameSplitter {
   readonly bodyBytesMax: number;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly queue = new ChunkQueue();
   /** The header of the frame being assembled, once it is complete. */
   private pendingHeader: RequestHeader | undefined;
   private failure: FrameError | undefined;
@@ -44,7 +44,7 @@ export class RequestFrameSplitter {
 
   /** Bytes held for the incomplete frame. */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.queue.length;
   }
 
   get error(): FrameError | undefined {
@@ -54,10 +54,7 @@ export class RequestFrameSplitter {
   feed(chunk: Buffer): SplitResult {
     const frames: RequestFrame[] = [];
     if (this.failure !== undefined) return { frames, error: this.failure };
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-    }
+    this.queue.push(chunk);
     try {
       for (;;) {
         const frame = this.nextFrame();
@@ -67,8 +64,7 @@ export class RequestFrameSplitter {
     } catch (e) {
       if (!(e instanceof FrameError)) throw e;
       this.failure = e;
-      this.chunks = [];
-      this.buffered = 0;
+      this.queue.clear();
       this.pendingHeader = undefined;
       return { frames, error: e };
     }
@@ -77,61 +73,22 @@ export class RequestFrameSplitter {
 
   private nextFrame(): RequestFrame | undefined {
     if (this.pendingHeader === undefined) {
-      if (this.buffered === 0) return undefined;
+      if (this.queue.length === 0) return undefined;
       // requestHeaderBytes needs at most 12 bytes; it checks the magic on whatever is there.
-      const prefix = this.peek(Math.min(this.buffered, 12));
+      const prefix = this.queue.peek(Math.min(this.queue.length, 12));
       const headerBytes = requestHeaderBytes(prefix);
-      if (headerBytes === undefined || this.buffered < headerBytes) return undefined;
-      const header = parseRequestHeader(this.peek(headerBytes));
+      if (headerBytes === undefined || this.queue.length < headerBytes) return undefined;
+      const header = parseRequestHeader(this.queue.peek(headerBytes));
       if (header.bodyLength > this.bodyBytesMax) {
         throw new FrameError('body_too_large', `body_length ${header.bodyLength} exceeds ${this.bodyBytesMax}`);
       }
-      this.consume(headerBytes);
+      this.queue.take(headerBytes);
       this.pendingHeader = header;
     }
     const header = this.pendingHeader;
-    if (this.buffered < header.bodyLength) return undefined;
-    const body = this.take(header.bodyLength);
+    if (this.queue.length < header.bodyLength) return undefined;
+    const body = this.queue.take(header.bodyLength);
     this.pendingHeader = undefined;
     return { header, body };
-  }
-
-  /** The first `bytes` buffered bytes as one Buffer, merging leading chunks when they are split. */
-  private peek(bytes: number): Buffer {
-    const first = this.chunks[0];
-    if (first !== undefined && first.length >= bytes) return first;
-    let merged = 0;
-    let count = 0;
-    while (merged < bytes) merged += this.chunks[count++]!.length;
-    const joined = Buffer.concat(this.chunks.slice(0, count), merged);
-    this.chunks.splice(0, count, joined);
-    return joined;
-  }
-
-  private consume(bytes: number): void {
-    this.take(bytes);
-  }
-
-  /** Removes and returns the first `bytes` buffered bytes (a view when they lie in one chunk). */
-  private take(bytes: number): Buffer {
-    this.buffered -= bytes;
-    const first = this.chunks[0];
-    if (bytes === 0) return Buffer.alloc(0);
-    if (first !== undefined && first.length >= bytes) {
-      if (first.length === bytes) this.chunks.shift();
-      else this.chunks[0] = first.subarray(bytes);
-      return first.subarray(0, bytes);
-    }
-    const out = Buffer.allocUnsafe(bytes);
-    let filled = 0;
-    while (filled < bytes) {
-      const chunk = this.chunks[0]!;
-      const part = Math.min(chunk.length, bytes - filled);
-      chunk.copy(out, filled, 0, part);
-      filled += part;
-      if (part === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(part);
-    }
-    return out;
   }
 }

@@ -8,6 +8,7 @@
  * in, so a lying length never makes it buffer beyond `frameBytesMax`.
  */
 import { PegasusError } from '../../base/error-code.ts';
+import { ChunkQueue } from './chunk-queue.ts';
 
 /**
  * Largest response accepted by default. Responses are bigger than requests (a multi_get or scan batch of
@@ -46,8 +47,7 @@ export interface ResponseFrameSplitterOptions {
 
 export class ResponseFrameSplitter {
   readonly frameBytesMax: number;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly queue = new ChunkQueue();
   /** Total length of the frame being assembled, once its length prefix is in. */
   private pendingLength: number | undefined;
   private failure: ResponseFrameError | undefined;
@@ -58,7 +58,7 @@ export class ResponseFrameSplitter {
 
   /** Bytes held for the incomplete frame. */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.queue.length;
   }
 
   get error(): ResponseFrameError | undefined {
@@ -68,10 +68,7 @@ export class ResponseFrameSplitter {
   feed(chunk: Buffer): ResponseSplitResult {
     const frames: Buffer[] = [];
     if (this.failure !== undefined) return { frames, error: this.failure };
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-    }
+    this.queue.push(chunk);
     try {
       for (;;) {
         const frame = this.nextFrame();
@@ -81,8 +78,7 @@ export class ResponseFrameSplitter {
     } catch (e) {
       if (!(e instanceof ResponseFrameError)) throw e;
       this.failure = e;
-      this.chunks = [];
-      this.buffered = 0;
+      this.queue.clear();
       this.pendingLength = undefined;
       return { frames, error: e };
     }
@@ -91,8 +87,9 @@ export class ResponseFrameSplitter {
 
   private nextFrame(): Buffer | undefined {
     if (this.pendingLength === undefined) {
-      if (this.buffered < 4) return undefined;
-      const length = this.readLength();
+      if (this.queue.length < 4) return undefined;
+      // The signed i32 at the front, possibly spread over several chunks.
+      const length = this.queue.peek(4).readInt32BE(0);
       if (length < RESPONSE_FRAME_BYTES_MIN) {
         throw new ResponseFrameError('bad_length', `total_length ${length} is below the minimum ${RESPONSE_FRAME_BYTES_MIN}`);
       }
@@ -101,44 +98,9 @@ export class ResponseFrameSplitter {
       }
       this.pendingLength = length;
     }
-    if (this.buffered < this.pendingLength) return undefined;
-    const frame = this.take(this.pendingLength);
+    if (this.queue.length < this.pendingLength) return undefined;
+    const frame = this.queue.take(this.pendingLength);
     this.pendingLength = undefined;
     return frame;
-  }
-
-  /** The signed i32 at the front, possibly spread over several chunks. */
-  private readLength(): number {
-    const first = this.chunks[0]!;
-    if (first.length >= 4) return first.readInt32BE(0);
-    const prefix = Buffer.alloc(4);
-    let filled = 0;
-    for (const chunk of this.chunks) {
-      filled += chunk.copy(prefix, filled, 0, Math.min(chunk.length, 4 - filled));
-      if (filled === 4) break;
-    }
-    return prefix.readInt32BE(0);
-  }
-
-  /** Removes and returns the first `bytes` buffered bytes (a view when they lie in one chunk). */
-  private take(bytes: number): Buffer {
-    this.buffered -= bytes;
-    const first = this.chunks[0]!;
-    if (first.length >= bytes) {
-      if (first.length === bytes) this.chunks.shift();
-      else this.chunks[0] = first.subarray(bytes);
-      return first.subarray(0, bytes);
-    }
-    const out = Buffer.allocUnsafe(bytes);
-    let filled = 0;
-    while (filled < bytes) {
-      const chunk = this.chunks[0]!;
-      const part = Math.min(chunk.length, bytes - filled);
-      chunk.copy(out, filled, 0, part);
-      filled += part;
-      if (part === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(part);
-    }
-    return out;
   }
 }
