@@ -17,26 +17,11 @@ import {
   type PartitionConfiguration,
   type QueryCfgResponse,
 } from '../../src/idl/meta.ts';
-import type { StructCodec } from '../../src/idl/thrift/codec.ts';
-import { HostPortType, parseRpcAddress, type HostPort, type RpcAddress } from '../../src/idl/thrift/dsn.ts';
 import { parseResponse, encodeResponse } from '../../src/rpc/frame/response.ts';
+import { address, hostPort, roundTrip } from './codec-test-util.ts';
 
-function roundTrip<T>(codec: StructCodec<T>, value: T): T {
-  const bytes = codec.encode(value);
-  const { value: decoded, end } = codec.decode(bytes);
-  assert.equal(end, bytes.length, `${codec.structName} consumed ${end} of ${bytes.length}`);
-  assert.deepEqual(decoded, value, codec.structName);
-  assert.deepEqual(codec.encode(decoded), bytes); // decoding is a fixed point
-  return decoded;
-}
 
-function address(text: string): RpcAddress {
-  const parsed = parseRpcAddress(text);
-  assert.ok(parsed !== undefined, text);
-  return parsed;
-}
 
-const hostPort = (host: string, port: number): HostPort => ({ host, port, type: HostPortType.HOST_TYPE_IPV4 });
 const R1 = address('10.0.0.1:34801');
 const R2 = address('10.0.0.2:34801');
 const R3 = address('255.255.255.255:65535');

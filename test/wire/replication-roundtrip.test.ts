@@ -36,24 +36,12 @@ import {
 import type { StructCodec } from '../../src/idl/thrift/codec.ts';
 import { ThriftWriter } from '../../src/idl/thrift/writer.ts';
 import { TType } from '../../src/idl/thrift/ttype.ts';
-import { HostPortType, parseRpcAddress, type HostPort, type RpcAddress } from '../../src/idl/thrift/dsn.ts';
+import type { RpcAddress } from '../../src/idl/thrift/dsn.ts';
+import { address, hostPort, roundTrip } from './codec-test-util.ts';
 
-function roundTrip<T>(codec: StructCodec<T>, value: T): T {
-  const bytes = codec.encode(value);
-  const { value: decoded, end } = codec.decode(bytes);
-  assert.equal(end, bytes.length, `${codec.structName} consumed ${end} of ${bytes.length}`);
-  assert.deepEqual(decoded, value, codec.structName);
-  assert.deepEqual(codec.encode(decoded), bytes, `${codec.structName} re-encodes identically`);
-  return decoded;
-}
 
-function address(text: string): RpcAddress {
-  const parsed = parseRpcAddress(text);
-  assert.ok(parsed !== undefined, text);
-  return parsed;
-}
 
-const hp = (host: string, port: number): HostPort => ({ host, port, type: HostPortType.HOST_TYPE_IPV4 });
+const hp = hostPort;
 const INVALID: RpcAddress = { ipv4: 0, port: 0 };
 const R1 = address('10.0.0.1:34801');
 const R2 = address('10.0.0.2:34802');

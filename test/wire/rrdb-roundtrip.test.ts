@@ -14,8 +14,8 @@ import type {
   ScanResponse,
   UpdateRequest,
 } from '../../src/idl/rrdb.ts';
-import type { StructCodec } from '../../src/idl/thrift/codec.ts';
 import { ThriftWriter } from '../../src/idl/thrift/writer.ts';
+import { roundTrip } from './codec-test-util.ts';
 
 const EMPTY = Buffer.alloc(0);
 const FF = Buffer.alloc(7, 0xff);
@@ -26,15 +26,6 @@ const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
 const ORIGIN = { appId: 3, partitionIndex: -1, server: '127.0.0.1:34801 ünïcødé' };
 
-function roundTrip<T>(codec: StructCodec<T>, value: T): T {
-  const bytes = codec.encode(value);
-  const { value: decoded, end } = codec.decode(bytes);
-  assert.equal(end, bytes.length, `${codec.structName} consumed ${end} of ${bytes.length}`);
-  assert.deepEqual(decoded, value, codec.structName);
-  // Decoding is a fixed point: re-encoding gives the same bytes.
-  assert.deepEqual(codec.encode(decoded), bytes);
-  return decoded;
-}
 
 const kvs: KeyValue[] = [
   { key: EMPTY, value: EMPTY },
