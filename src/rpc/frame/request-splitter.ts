@@ -8,8 +8,8 @@
  * can answer ERR_INVALID_DATA (protocol.md §10). 16 MiB is the hard cap: far above any legitimate request,
  * low enough that a hostile connection cannot pin much memory.
  */
-import { ChunkQueue } from './chunk-queue.ts';
 import { FrameError } from './frame-error.ts';
+import { FrameSplitter, type FrameSplit } from './frame-splitter.ts';
 import type { RequestHeader } from './request-header.ts';
 import { parseRequestHeader, requestHeaderBytes } from './request-header.ts';
 
@@ -21,57 +21,31 @@ export interface RequestFrame {
   body: Buffer;
 }
 
-export interface SplitResult {
-  frames: RequestFrame[];
-  /** Set once the stream broke the framing rules; the splitter then accepts nothing more. */
-  error?: FrameError;
-}
+export type SplitResult = FrameSplit<RequestFrame, FrameError>;
 
 export interface RequestFrameSplitterOptions {
   bodyBytesMax?: number;
 }
 
-export class RequestFrameSplitter {
+export class RequestFrameSplitter extends FrameSplitter<RequestFrame, FrameError> {
   readonly bodyBytesMax: number;
-  private readonly queue = new ChunkQueue();
   /** The header of the frame being assembled, once it is complete. */
   private pendingHeader: RequestHeader | undefined;
-  private failure: FrameError | undefined;
 
   constructor(options: RequestFrameSplitterOptions = {}) {
+    super();
     this.bodyBytesMax = options.bodyBytesMax ?? REQUEST_BODY_BYTES_MAX_DEFAULT;
   }
 
-  /** Bytes held for the incomplete frame. */
-  get bufferedBytes(): number {
-    return this.queue.length;
+  protected isFramingError(e: unknown): e is FrameError {
+    return e instanceof FrameError;
   }
 
-  get error(): FrameError | undefined {
-    return this.failure;
+  protected forgetPending(): void {
+    this.pendingHeader = undefined;
   }
 
-  feed(chunk: Buffer): SplitResult {
-    const frames: RequestFrame[] = [];
-    if (this.failure !== undefined) return { frames, error: this.failure };
-    this.queue.push(chunk);
-    try {
-      for (;;) {
-        const frame = this.nextFrame();
-        if (frame === undefined) break;
-        frames.push(frame);
-      }
-    } catch (e) {
-      if (!(e instanceof FrameError)) throw e;
-      this.failure = e;
-      this.queue.clear();
-      this.pendingHeader = undefined;
-      return { frames, error: e };
-    }
-    return { frames };
-  }
-
-  private nextFrame(): RequestFrame | undefined {
+  protected nextFrame(): RequestFrame | undefined {
     if (this.pendingHeader === undefined) {
       if (this.queue.length === 0) return undefined;
       // requestHeaderBytes needs at most 12 bytes; it checks the magic on whatever is there.

@@ -8,7 +8,7 @@
  * in, so a lying length never makes it buffer beyond `frameBytesMax`.
  */
 import { PegasusError } from '../../base/error-code.ts';
-import { ChunkQueue } from './chunk-queue.ts';
+import { FrameSplitter, type FrameSplit } from './frame-splitter.ts';
 
 /**
  * Largest response accepted by default. Responses are bigger than requests (a multi_get or scan batch of
@@ -35,57 +35,31 @@ export class ResponseFrameError extends PegasusError {
   }
 }
 
-export interface ResponseSplitResult {
-  frames: Buffer[];
-  /** Set once the stream broke the framing rules; the splitter then accepts nothing more. */
-  error?: ResponseFrameError;
-}
+export type ResponseSplitResult = FrameSplit<Buffer, ResponseFrameError>;
 
 export interface ResponseFrameSplitterOptions {
   frameBytesMax?: number;
 }
 
-export class ResponseFrameSplitter {
+export class ResponseFrameSplitter extends FrameSplitter<Buffer, ResponseFrameError> {
   readonly frameBytesMax: number;
-  private readonly queue = new ChunkQueue();
   /** Total length of the frame being assembled, once its length prefix is in. */
   private pendingLength: number | undefined;
-  private failure: ResponseFrameError | undefined;
 
   constructor(options: ResponseFrameSplitterOptions = {}) {
+    super();
     this.frameBytesMax = options.frameBytesMax ?? RESPONSE_FRAME_BYTES_MAX_DEFAULT;
   }
 
-  /** Bytes held for the incomplete frame. */
-  get bufferedBytes(): number {
-    return this.queue.length;
+  protected isFramingError(e: unknown): e is ResponseFrameError {
+    return e instanceof ResponseFrameError;
   }
 
-  get error(): ResponseFrameError | undefined {
-    return this.failure;
+  protected forgetPending(): void {
+    this.pendingLength = undefined;
   }
 
-  feed(chunk: Buffer): ResponseSplitResult {
-    const frames: Buffer[] = [];
-    if (this.failure !== undefined) return { frames, error: this.failure };
-    this.queue.push(chunk);
-    try {
-      for (;;) {
-        const frame = this.nextFrame();
-        if (frame === undefined) break;
-        frames.push(frame);
-      }
-    } catch (e) {
-      if (!(e instanceof ResponseFrameError)) throw e;
-      this.failure = e;
-      this.queue.clear();
-      this.pendingLength = undefined;
-      return { frames, error: e };
-    }
-    return { frames };
-  }
-
-  private nextFrame(): Buffer | undefined {
+  protected nextFrame(): Buffer | undefined {
     if (this.pendingLength === undefined) {
       if (this.queue.length < 4) return undefined;
       // The signed i32 at the front, possibly spread over several chunks.
