@@ -10,7 +10,7 @@
 import { isRpcAddress, type RpcChannel } from '../rpc/transport.ts';
 import { TcpRpcChannel } from '../rpc/tcp/rpc-channel.ts';
 import { SYSTEM_CLOCK, type ClientClock } from './clock.ts';
-import { Deadline, checkTimeoutMs } from './deadline.ts';
+import { ATTEMPTS_MAX, Deadline, checkTimeoutMs } from './deadline.ts';
 import { PegasusClientError, invalidParameters } from './errors.ts';
 import { MetaSession } from './meta-session.ts';
 import type { CallOptions } from './options.ts';
@@ -29,6 +29,11 @@ export interface PegasusClientOptions {
   channel?: RpcChannel;
   /** Wall time and sleeps; default the system clock. */
   clock?: ClientClock;
+  /**
+   * Sends of one operation to replica servers, retries included (default 64, bounded by the deadline too).
+   * 1 never resends: a request whose outcome is unknown is reported, not repeated.
+   */
+  attemptsMax?: number;
 }
 
 export class PegasusClient {
@@ -41,6 +46,7 @@ export class PegasusClient {
     private readonly meta: MetaSession,
     private readonly clock: ClientClock,
     readonly timeoutMs: number,
+    private readonly attemptsMax: number,
   ) {}
 
   /** Validates the options; connections open on first use. */
@@ -51,7 +57,9 @@ export class PegasusClient {
     const timeoutMs = checkTimeoutMs(options.timeoutMs ?? CLIENT_TIMEOUT_MS_DEFAULT, 'timeoutMs');
     const channel = options.channel ?? new TcpRpcChannel();
     const meta = new MetaSession(channel, options.metaServers);
-    return new PegasusClient(channel, options.channel === undefined, meta, options.clock ?? SYSTEM_CLOCK, timeoutMs);
+    const attemptsMax = options.attemptsMax ?? ATTEMPTS_MAX;
+    if (!Number.isSafeInteger(attemptsMax) || attemptsMax < 1) throw invalidParameters(`attemptsMax ${attemptsMax} must be a positive integer`);
+    return new PegasusClient(channel, options.channel === undefined, meta, options.clock ?? SYSTEM_CLOCK, timeoutMs, attemptsMax);
   }
 
   /**
@@ -63,7 +71,7 @@ export class PegasusClient {
     if (name.length === 0) return Promise.reject(invalidParameters('the table name must not be empty'));
     const existing = this.tables.get(name);
     if (existing !== undefined) return existing;
-    const router = new TableRouter(name, this.meta, this.channel, this.clock);
+    const router = new TableRouter(name, this.meta, this.channel, this.clock, this.attemptsMax);
     const opening = (async () => {
       const deadline = new Deadline(this.clock, checkTimeoutMs(options.timeoutMs ?? this.timeoutMs, 'timeoutMs'), options.signal);
       await router.refresh(deadline);

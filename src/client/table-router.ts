@@ -15,8 +15,10 @@
  *   timeout; we do not, since the same request gets the same refusal (a write over max_allowed_write_size).
  *
  * Retries are spaced by a bounded exponential back-off and stop at the operation's deadline (then
- * PegasusTimeoutError with the last failure as cause) or after ATTEMPTS_MAX. As in every upstream client, a
- * write whose response was lost may be applied twice when it is retried (incr, check_and_mutate included).
+ * PegasusTimeoutError with the last failure as cause) or after `attemptsMax` (ATTEMPTS_MAX by default). As in
+ * every upstream client, a write whose response was lost may be applied twice when it is retried (incr,
+ * check_and_mutate included); `attemptsMax: 1` sends each request once, so an unknown outcome stays unknown
+ * instead (the simulator's workloads rely on it).
  *
  * Concurrent refreshes of the table are de-duplicated: one query_cfg in flight, and a failure seen on an
  * older configuration than the cached one does not trigger another.
@@ -68,6 +70,7 @@ export class TableRouter {
     private readonly meta: MetaSession,
     private readonly channel: RpcChannel,
     readonly clock: ClientClock,
+    private readonly attemptsMax: number = ATTEMPTS_MAX,
   ) {}
 
   /** The cached configuration, fetched first when there is none or it was invalidated. */
@@ -117,7 +120,7 @@ export class TableRouter {
   async call<Args, Response>(rpc: RrdbTwoWayRpc<Args, Response>, args: Buffer, target: RouteTarget, deadline: Deadline): Promise<Response> {
     const what = `${rpc.code} on table ${this.tableName}`;
     let lastError: unknown;
-    for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
+    for (let attempt = 0; attempt < this.attemptsMax; attempt++) {
       deadline.check(what, lastError);
       if (attempt > 0) {
         await deadline.sleep(backoffMs(attempt - 1));
@@ -154,7 +157,7 @@ export class TableRouter {
       else if (!RETRY_ERRORS.has(errorName)) throw lastError;
     }
     deadline.check(what, lastError);
-    throw new PegasusRpcError('ERR_RETRY_EXHAUSTED', `${what} gave up after ${ATTEMPTS_MAX} attempts`, undefined, { cause: lastError });
+    throw new PegasusRpcError('ERR_RETRY_EXHAUSTED', `${what} gave up after ${this.attemptsMax} attempts`, undefined, { cause: lastError });
   }
 
   /**

@@ -226,3 +226,36 @@ export interface QueryAppInfoResponse {
   err: ErrorCode;
   apps: AppInfo[];
 }
+
+/** meta_admin.thrift `ddd_diagnose_request` (RPC_CM_DDD_DIAGNOSE). */
+export interface DddDiagnoseRequest {
+  /** app_id -1: every table; partition_index -1: every partition of app_id; else that partition. */
+  pid: Gpid;
+}
+
+/** meta_admin.thrift `ddd_node_info`: one dropped replica of a DDD partition. */
+export interface DddNodeInfo {
+  node: RpcAddress;
+  /** 0 when this meta did not see the drop (the entry came from a config sync). */
+  dropTimeMs: number;
+  isAlive: boolean;
+  /** The node reported its replicas since it came back. */
+  isCollected: boolean;
+  /** -1 unless alive and collected; collected and -1 means the node has no replica of the partition. */
+  ballot: number;
+  lastCommittedDecree: number;
+  lastPreparedDecree: number;
+}
+
+/** meta_admin.thrift `ddd_partition_info`. */
+export interface DddPartitionInfo {
+  config: PartitionConfiguration;
+  dropped: DddNodeInfo[];
+  /** Why the meta would not choose a primary. */
+  reason: string;
+}
+
+export interface DddDiagnoseResponse {
+  err: ErrorCode;
+  partitions: DddPartitionInfo[];
+}

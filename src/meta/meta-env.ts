@@ -31,7 +31,10 @@ export interface MetaServerConfig {
   readonly clusterName: string;
   /** `[zookeeper] hosts_list`, only shown by cluster_info. */
   readonly zookeeperHosts: readonly string[];
-  /** `[meta_server] meta_function_level_on_start`, only shown by cluster_info for now. */
+  /**
+   * `[meta_server] meta_function_level_on_start`, shown by cluster_info; above `steady` (i.e. `lively`) the
+   * meta also lets replica servers gc replicas it has no use for, as upstream.
+   */
   readonly functionLevel: string;
   readonly fdDisabled: boolean;
   readonly fdCheckIntervalSeconds: number;
@@ -41,7 +44,28 @@ export interface MetaServerConfig {
   readonly holdSecondsForDroppedApp: number;
   readonly minAllowedReplicaCount: number;
   readonly maxAllowedReplicaCount: number;
+  // The guardian's knobs are optional so that a caller written before them (a simulator, a test) still
+  // builds; META_GUARDIAN_DEFAULTS gives the shipped config.ini values.
+  /** `[meta_server] replica_assign_delay_ms_for_dropouts`: how long a dropped secondary is waited for. */
+  readonly replicaAssignDelayMsForDropouts?: number;
+  /** `[replication] mutation_2pc_min_replica_count` (<= 0: derived from each table's max_replica_count). */
+  readonly mutation2pcMinReplicaCount?: number;
+  /** `[meta_server] max_reserved_dropped_replicas`: dropped replicas remembered beyond max_replica_count. */
+  readonly maxReservedDroppedReplicas?: number;
+  /** `[meta_server] add_secondary_enable_flow_control`. */
+  readonly addSecondaryEnableFlowControl?: boolean;
+  /** `[meta_server] add_secondary_max_count_for_one_node`: add-secondary proposals per node per cure pass. */
+  readonly addSecondaryMaxCountForOneNode?: number;
 }
+
+/** The shipped config.ini values of the optional MetaServerConfig keys. */
+export const META_GUARDIAN_DEFAULTS = {
+  replicaAssignDelayMsForDropouts: 600_000,
+  mutation2pcMinReplicaCount: 2,
+  maxReservedDroppedReplicas: 0,
+  addSecondaryEnableFlowControl: true,
+  addSecondaryMaxCountForOneNode: 20,
+} as const satisfies Required<Pick<MetaServerConfig, 'replicaAssignDelayMsForDropouts' | 'mutation2pcMinReplicaCount' | 'maxReservedDroppedReplicas' | 'addSecondaryEnableFlowControl' | 'addSecondaryMaxCountForOneNode'>>;
 
 /** Bounds that are not upstream config keys (house rule: every queue and retry is bounded). */
 export interface MetaLimits {
@@ -49,7 +73,7 @@ export interface MetaLimits {
   readonly ddlQueueMax: number;
   /** Store writes of partition configurations in flight at once; beyond it updates wait for the replica's retry. */
   readonly partitionWritesInFlightMax: number;
-  /** CT_ASSIGN_PRIMARY proposals outstanding at once. */
+  /** Proposals (one per partition) outstanding at once. */
   readonly proposalsInFlightMax: number;
   /** A proposal not answered by an update within this is sent again by the next cure pass. */
   readonly proposalRetryMs: number;

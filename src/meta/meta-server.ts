@@ -16,6 +16,8 @@ import {
   type ConfigurationCreateAppResponse,
   type ConfigurationListNodesRequest,
   type ConfigurationListNodesResponse,
+  type DddDiagnoseRequest,
+  type DddDiagnoseResponse,
   type QueryCfgRequest,
   type QueryCfgResponse,
 } from '../idl/meta.ts';
@@ -23,7 +25,7 @@ import type { BeaconAck, BeaconMsg } from '../idl/replication.ts';
 import { RPC_ADDRESS_INVALID, formatRpcAddress as formatWireAddress, isValidRpcAddress, parseRpcAddress as parseWireAddress } from '../idl/thrift/dsn.ts';
 import type { RpcReply, RpcRequest } from '../rpc/transport.ts';
 import { DdlService } from './ddl-service.ts';
-import { META_LIMITS_DEFAULT, type MetaEnv, type MetaLimits } from './meta-env.ts';
+import { META_GUARDIAN_DEFAULTS, META_LIMITS_DEFAULT, type MetaEnv, type MetaLimits } from './meta-env.ts';
 import { NodeLiveness } from './node-liveness.ts';
 import { toWireConfig } from './partition-config.ts';
 import { PartitionService } from './partition-service.ts';
@@ -105,11 +107,31 @@ export class MetaServer {
     const onAppsChanged = (): void => this.partitions.cure();
     const writesIdle = (appId: number): Promise<void> => this.partitions.whenIdle(appId);
     this.ddlService = new DdlService(state, metaStore, new SerialQueue(this.limits.ddlQueueMax), config, nowMs, onAppsChanged, writesIdle);
-    this.partitionService = new PartitionService(state, metaStore, this.liveness, this.ddlService, this.env.network.channel, logger, this.limits, nowMs);
-    for (const app of state.apps.values()) for (const pc of app.partitions) if (pc.primary !== undefined) this.liveness.assumeAlive(pc.primary, clock.nowMs());
+    const d = META_GUARDIAN_DEFAULTS;
+    this.partitionService = new PartitionService(
+      state,
+      metaStore,
+      this.liveness,
+      this.ddlService,
+      this.env.network.channel,
+      logger,
+      this.limits,
+      {
+        replicaAssignDelayMs: config.replicaAssignDelayMsForDropouts ?? d.replicaAssignDelayMsForDropouts,
+        mutation2pcMinReplicaCount: config.mutation2pcMinReplicaCount ?? d.mutation2pcMinReplicaCount,
+        maxReservedDroppedReplicas: config.maxReservedDroppedReplicas ?? d.maxReservedDroppedReplicas,
+        addSecondaryEnableFlowControl: config.addSecondaryEnableFlowControl ?? d.addSecondaryEnableFlowControl,
+        addSecondaryMaxCountForOneNode: config.addSecondaryMaxCountForOneNode ?? d.addSecondaryMaxCountForOneNode,
+        gcUselessReplicas: config.functionLevel === 'lively',
+      },
+      nowMs,
+    );
+    for (const app of state.apps.values()) {
+      for (const pc of app.partitions) for (const node of [...(pc.primary === undefined ? [] : [pc.primary]), ...pc.secondaries]) this.liveness.assumeAlive(node, clock.nowMs());
+    }
     this.every(config.fdCheckIntervalSeconds * 1000, () => this.checkLiveness());
     this.every(config.lbIntervalMs, () => {
-      this.partitions.removeDeadPrimaries();
+      this.partitions.handleDeadMembers();
       this.partitions.cure();
     });
     logger.info({ apps: state.apps.size, nextAppId: state.nextAppId, fresh: loaded.fresh }, 'meta server state loaded');
@@ -141,7 +163,7 @@ export class MetaServer {
     const changes = this.liveness.check(this.env.clock.nowMs());
     if (changes.length === 0) return;
     for (const c of changes) this.env.logger.warn({ node: c.address }, 'replica server is dead: no beacon within fd_grace_seconds');
-    this.partitions.removeDeadPrimaries();
+    this.partitions.onNodesDead(changes.map((c) => c.address));
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -191,6 +213,11 @@ export class MetaServer {
     return { err: 'ERR_OK', keys: [...CLUSTER_INFO_KEYS], values: CLUSTER_INFO_KEYS.map((k) => values[k]) };
   }
 
+  /** RPC_CM_DDD_DIAGNOSE: the partitions whose replicas are all gone and for which no primary could be chosen safely. */
+  dddDiagnose(request: DddDiagnoseRequest): DddDiagnoseResponse {
+    return { err: 'ERR_OK', partitions: this.partitions.dddPartitions(request.pid.appId, request.pid.partitionIndex) };
+  }
+
   /** Creates a table as RPC_CM_CREATE_APP does (used for the `[meta_server.apps.X]` tables on first boot). */
   createApp(request: ConfigurationCreateAppRequest): Promise<ConfigurationCreateAppResponse> {
     return this.ddl.createApp(request);
@@ -219,7 +246,12 @@ export class MetaServer {
     return ack(outcome !== 'refused');
   }
 
-  private serve<Args, Response>(rpc: Codec<Args, Response> & { code: string }, handle: (args: Args) => Response | undefined | Promise<Response | undefined>): void {
+  /** `after` runs once the reply is out (upstream cures a partition after answering its update). */
+  private serve<Args, Response>(
+    rpc: Codec<Args, Response> & { code: string },
+    handle: (args: Args) => Response | undefined | Promise<Response | undefined>,
+    after?: (args: Args) => void,
+  ): void {
     this.env.network.handlers.register(rpc.code, (request: RpcRequest, reply: RpcReply) => {
       if (!this.status.started) return reply.error('ERR_SERVICE_NOT_ACTIVE');
       let args: Args;
@@ -230,6 +262,7 @@ export class MetaServer {
       }
       const answer = (response: Response | undefined): void => {
         if (response !== undefined && !reply.answered) reply.ok(rpc.encodeResponse(response));
+        after?.(args);
       };
       const out = handle(args);
       if (out instanceof Promise) return out.then(answer);
@@ -248,8 +281,13 @@ export class MetaServer {
     this.serve(META_RPCS.RPC_CM_LIST_NODES, (r) => this.listNodes(r));
     this.serve(META_RPCS.RPC_CM_CLUSTER_INFO, () => this.clusterInfo());
     this.serve(META_RPCS.RPC_CM_UPDATE_APP_ENV, (r) => ddl().updateAppEnv(r));
+    this.serve(META_RPCS.RPC_CM_DDD_DIAGNOSE, (r) => this.dddDiagnose(r));
     this.serve(REPLICATION_RPCS.RPC_FD_FAILURE_DETECTOR_PING, (m) => this.onBeacon(m));
     this.serve(REPLICATION_RPCS.RPC_CM_CONFIG_SYNC, (r) => this.partitions.onConfigSync(r));
-    this.serve(REPLICATION_RPCS.RPC_CM_UPDATE_PARTITION_CONFIGURATION, (r) => this.partitions.onUpdateConfiguration(r));
+    this.serve(
+      REPLICATION_RPCS.RPC_CM_UPDATE_PARTITION_CONFIGURATION,
+      (r) => this.partitions.onUpdateConfiguration(r),
+      (r) => this.partitions.curePartition(r.config.pid.appId, r.config.pid.partitionIndex),
+    );
   }
 }

@@ -50,10 +50,30 @@ export function withLastDrop(lastDrops: readonly RpcAddress[], node: RpcAddress)
   return out.slice(-LAST_DROPS_MAX);
 }
 
-/** Membership equality, as upstream's idempotence check sees it (the decree is informational). */
-export function sameMembership(a: PartitionConfig, b: PartitionConfig): boolean {
-  const sameList = (x: readonly string[], y: readonly string[]): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
-  return a.ballot === b.ballot && a.primary === b.primary && sameList(a.secondaries, b.secondaries) && sameList(a.lastDrops, b.lastDrops);
+/**
+ * upstream's `is_partition_config_equal`, the idempotence check of an update request: ballot, primary,
+ * secondaries (as a set), max_replica_count and last_committed_decree. last_drops is left out on purpose —
+ * the meta rewrites it, so a replica resending its request carries the list it had before (upstream's
+ * comment: "the meta has update the last_drops, and we should reply with new last_drops").
+ */
+export function isSameConfig(a: PartitionConfig, b: PartitionConfig): boolean {
+  return (
+    a.ballot === b.ballot &&
+    a.primary === b.primary &&
+    a.secondaries.length === b.secondaries.length &&
+    a.secondaries.every((s) => b.secondaries.includes(s)) &&
+    a.maxReplicaCount === b.maxReplicaCount &&
+    a.lastCommittedDecree === b.lastCommittedDecree
+  );
+}
+
+export function isMember(pc: PartitionConfig, node: RpcAddress): boolean {
+  return pc.primary === node || pc.secondaries.includes(node);
+}
+
+/** upstream's `replica_count(pc)`: the primary (if any) plus the secondaries. */
+export function memberCount(pc: PartitionConfig): number {
+  return (pc.primary === undefined ? 0 : 1) + pc.secondaries.length;
 }
 
 function toWireAddress(address: RpcAddress): WireAddress {

@@ -1,7 +1,8 @@
 /**
  * A mutation as the replica holds it in its prepare list: the logged form (header + encoded updates),
- * the decoded writes to apply, the client replies waiting for its commit, and what it still waits for.
- * With no secondaries (a one-replica group, until replication lands) it is ready once logged.
+ * the decoded writes to apply, the client replies waiting for its commit, and what it still waits for
+ * (upstream's packed readiness word): its own log write, and on a primary the ack of every secondary and of
+ * every learner past its prepare start. Ready for commit when nothing is left.
  */
 import { assert } from '../base/assert.ts';
 import { PegasusError, type ErrorCode } from '../base/error-code.ts';
@@ -21,6 +22,8 @@ export interface WriteReply {
 
 export class ReplicaMutation implements PreparedMutation {
   private logged = false;
+  /** Members (and learners) whose prepare ack is still missing. */
+  private readonly acksMissing = new Set<string>();
 
   constructor(
     /** The logged form. */
@@ -28,8 +31,8 @@ export class ReplicaMutation implements PreparedMutation {
     readonly writes: WriteRequest[],
     /** One per write, in order; empty for mutations replayed from the log or sent by a primary. */
     private replies: WriteReply[],
-    /** Started from the primary's write queue, whose slot its commit frees. */
-    readonly fromQueue: boolean,
+    /** Started from the primary's write queue, whose slot its commit frees (cleared when that queue is reset). */
+    public fromQueue: boolean,
   ) {
     assert(replies.length === 0 || replies.length === writes.length, 'a reply for every client write');
   }
@@ -66,7 +69,20 @@ export class ReplicaMutation implements PreparedMutation {
   }
 
   isReadyForCommit(): boolean {
-    return this.logged;
+    return this.logged && this.acksMissing.size === 0;
+  }
+
+  expectAck(node: string): void {
+    this.acksMissing.add(node);
+  }
+
+  /** Records an ack (or gives up waiting for a learner that was dropped); false if none was expected. */
+  ack(node: string): boolean {
+    return this.acksMissing.delete(node);
+  }
+
+  waitsFor(node: string): boolean {
+    return this.acksMissing.has(node);
   }
 }
 

@@ -11,6 +11,7 @@ import {
   AppStatus,
   NodeStatus,
   type AppInfo,
+  type DddPartitionInfo,
   type NodeInfo,
   type PartitionConfiguration,
 } from '../idl/meta.ts';
@@ -100,6 +101,11 @@ export class AdminClient {
 
   async clearAppEnvs(appName: string, clearPrefix: string): Promise<void> {
     await this.call(META_RPCS.RPC_CM_UPDATE_APP_ENV, { appName, op: AppEnvOperation.APP_ENV_OP_CLEAR, clearPrefix });
+  }
+
+  /** RPC_CM_DDD_DIAGNOSE: app_id -1 for every table, partition_index -1 for every partition of the table. */
+  async dddDiagnose(appId: number, partitionIndex: number): Promise<DddPartitionInfo[]> {
+    return (await this.call(META_RPCS.RPC_CM_DDD_DIAGNOSE, { pid: { appId, partitionIndex } })).partitions;
   }
 
   /** The envs of one table, from list_apps (upstream's get_app_envs does the same). */

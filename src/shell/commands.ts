@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError, expectPositionals, parseIntArg } from './args.ts';
 import { ADMIN_COMMANDS } from './commands-admin.ts';
 import { DATA_COMMANDS } from './commands-data.ts';
+import { RECOVERY_COMMANDS } from './commands-recovery.ts';
 import type { ShellCommand } from './command.ts';
 
 const help: ShellCommand = {
@@ -93,7 +94,7 @@ const exit: ShellCommand = {
 
 const quit: ShellCommand = { ...exit, name: 'quit' };
 
-export const COMMANDS: readonly ShellCommand[] = [help, version, ...ADMIN_COMMANDS, use, escapeAll, timeout, ...DATA_COMMANDS, exit, quit];
+export const COMMANDS: readonly ShellCommand[] = [help, version, ...ADMIN_COMMANDS, ...RECOVERY_COMMANDS, use, escapeAll, timeout, ...DATA_COMMANDS, exit, quit];
 
 const BY_NAME = new Map(COMMANDS.map((c) => [c.name, c]));
 

@@ -79,3 +79,9 @@ export function formatEpochSeconds(seconds: number): string {
   if (seconds <= 0) return '-';
   return new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
 }
+
+/** Milliseconds since the Unix epoch as `2026-11-24 10:55:43.123` (UTC, as upstream's time_ms_to_string but UTC), 0 as `-`. */
+export function formatEpochMs(ms: number): string {
+  if (ms <= 0) return '-';
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
+}

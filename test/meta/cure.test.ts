@@ -214,7 +214,12 @@ test('config sync answers the node\'s partitions; replicas of unknown tables, an
   const stored = [replicaInfo(1, 0, 1), replicaInfo(1, 1, 1), replicaInfo(2, 0, 1), replicaInfo(9, 0, 1)];
   const held = await h.ok(REPLICATION_RPCS.RPC_CM_CONFIG_SYNC, { node: wire(A), storedReplicas: stored });
   assert.deepEqual(held.gcReplicas?.map((r) => `${r.pid.appId}.${r.pid.partitionIndex}`), ['9.0'], 'a dropped table keeps its data while it can be recalled');
-  h.clock.advance(11_000);
+  // Past the hold time, with A and B beaconing all along (so they keep their primaries).
+  for (let i = 0; i < 11; i++) {
+    h.clock.advance(1000);
+    await h.beacon(A);
+    await h.beacon(B);
+  }
   const sync = await h.ok(REPLICATION_RPCS.RPC_CM_CONFIG_SYNC, { node: wire(A), storedReplicas: stored });
   assert.equal(sync.err, 'ERR_OK');
   assert.deepEqual(sync.partitions.map((p) => p.config.pid.partitionIndex).sort(), served.sort());

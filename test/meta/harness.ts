@@ -8,9 +8,16 @@ import type { EnvClock, TimerHandle } from '../../src/base/clock.ts';
 import { PegasusError } from '../../src/base/error-code.ts';
 import { META_RPCS } from '../../src/idl/codec/meta-rpcs.ts';
 import { REPLICATION_RPCS } from '../../src/idl/codec/replication-rpcs.ts';
+import type { AppInfo, PartitionConfiguration } from '../../src/idl/meta.ts';
 import type { ConfigurationUpdateRequest, ReplicaInfo } from '../../src/idl/replication.ts';
 import { ConfigType, PartitionStatus } from '../../src/idl/replication.ts';
-import { formatRpcAddress as formatWire, parseRpcAddress as parseWire, RPC_ADDRESS_INVALID, type RpcAddress as WireAddress } from '../../src/idl/thrift/dsn.ts';
+import {
+  formatRpcAddress as formatWire,
+  isValidRpcAddress,
+  parseRpcAddress as parseWire,
+  RPC_ADDRESS_INVALID,
+  type RpcAddress as WireAddress,
+} from '../../src/idl/thrift/dsn.ts';
 import { MetaServer } from '../../src/meta/meta-server.ts';
 import type { MetaLimits, MetaLogger, MetaServerConfig } from '../../src/meta/meta-env.ts';
 import { MemMetaStore } from '../../src/metastore/mem-meta-store.ts';
@@ -116,7 +123,7 @@ export class RecordingChannel implements RpcChannel {
   close(): Promise<void> {
     return Promise.resolve();
   }
-  /** The CT_ASSIGN_PRIMARY proposals sent so far, decoded, and forgets them. */
+  /** The proposals sent so far, decoded, and forgets them. */
   takeProposals(): Array<{ to: string; proposal: ConfigurationUpdateRequest }> {
     const out = this.sent
       .filter((s) => s.call.name === 'RPC_CONFIG_PROPOSAL')
@@ -244,6 +251,82 @@ export class MetaHarness {
     };
   }
 
+  /**
+   * The request a replica server sends for `type` about `node`, built as upstream's replica builds it: the
+   * partition's configuration `base` with ballot + 1 and the change applied (CT_ADD_SECONDARY, a proposal
+   * type, is carried out as the primary's CT_UPGRADE_TO_SECONDARY once the learner caught up).
+   */
+  changeRequest(info: AppInfo, base: PartitionConfiguration, type: number, node: string): ConfigurationUpdateRequest {
+    const n = wire(node);
+    const same = (a: WireAddress) => text(a) === node;
+    const primaryIsNode = isValidRpcAddress(base.primary) && same(base.primary);
+    let config: PartitionConfiguration = { ...base, ballot: base.ballot + 1 };
+    let sent = type;
+    switch (type) {
+      case ConfigType.CT_ASSIGN_PRIMARY:
+        config = { ...config, primary: n, secondaries: [], lastDrops: base.lastDrops.filter((a) => !same(a)) };
+        break;
+      case ConfigType.CT_UPGRADE_TO_PRIMARY:
+        config = { ...config, primary: n, secondaries: base.secondaries.filter((a) => !same(a)) };
+        break;
+      case ConfigType.CT_ADD_SECONDARY:
+      case ConfigType.CT_UPGRADE_TO_SECONDARY:
+        sent = ConfigType.CT_UPGRADE_TO_SECONDARY;
+        config = { ...config, secondaries: [...base.secondaries, n] };
+        break;
+      case ConfigType.CT_DOWNGRADE_TO_SECONDARY:
+        config = { ...config, primary: { ...RPC_ADDRESS_INVALID }, secondaries: [...base.secondaries, n] };
+        break;
+      case ConfigType.CT_DOWNGRADE_TO_INACTIVE:
+      case ConfigType.CT_REMOVE:
+        config = primaryIsNode ? { ...config, primary: { ...RPC_ADDRESS_INVALID } } : { ...config, secondaries: base.secondaries.filter((a) => !same(a)) };
+        break;
+      default:
+        break;
+    }
+    delete config.hpPrimary;
+    delete config.hpSecondaries;
+    delete config.hpLastDrops;
+    return { info, config, type: sent, node: n, hostNode: { ...RPC_ADDRESS_INVALID } };
+  }
+
+  /** The current configuration of one partition and its table's info. */
+  async current(appName: string, partitionIndex: number): Promise<{ info: AppInfo; pc: PartitionConfiguration }> {
+    const cfg = await this.queryConfig(appName, [partitionIndex]);
+    assert.equal(cfg.err, 'ERR_OK');
+    const apps = await this.ok(META_RPCS.RPC_CM_LIST_APPS, { status: 0 });
+    const info = apps.infos.find((i) => i.appId === cfg.appId);
+    assert.ok(info !== undefined);
+    return { info, pc: cfg.partitions[0]! };
+  }
+
+  /** Sends the change as a replica server would and returns the meta's answer (kind 'none' = no reply). */
+  async change(appName: string, partitionIndex: number, type: number, node: string) {
+    const { info, pc } = await this.current(appName, partitionIndex);
+    return this.update(this.changeRequest(info, pc, type, node));
+  }
+
+  /** Carries out every proposal sent so far as the replica servers would (the target sends the update). */
+  async carryOutProposals(): Promise<Array<{ to: string; type: number; node: string }>> {
+    const done: Array<{ to: string; type: number; node: string }> = [];
+    for (const { to, proposal } of this.channel.takeProposals()) {
+      const answer = await this.update(this.changeRequest(proposal.info, proposal.config, proposal.type, text(proposal.node)));
+      assert.equal(answer.kind, 'ok');
+      assert.equal((answer as { response: { err: string } }).response.err, 'ERR_OK', `carrying out ${proposal.type} to ${to}`);
+      done.push({ to, type: proposal.type, node: text(proposal.node) });
+    }
+    return done;
+  }
+
+  /** Moves time on in 1 s steps; only `alive` keep beaconing. */
+  async tick(ms: number, alive: readonly string[]): Promise<void> {
+    for (let left = ms; left > 0; left -= 1000) {
+      this.clock.advance(Math.min(1000, left));
+      for (const node of alive) await this.beacon(node);
+      await settle();
+    }
+  }
+
   async update(request: ConfigurationUpdateRequest) {
     return this.rpc(REPLICATION_RPCS.RPC_CM_UPDATE_PARTITION_CONFIGURATION, request);
   }
@@ -273,13 +356,18 @@ export function text(address: WireAddress): string {
   return formatWire(address);
 }
 
-export function replicaInfo(appId: number, partitionIndex: number, ballot: number): ReplicaInfo {
+export function replicaInfo(
+  appId: number,
+  partitionIndex: number,
+  ballot: number,
+  decrees: { committed?: number; prepared?: number; status?: number } = {},
+): ReplicaInfo {
   return {
     pid: { appId, partitionIndex },
     ballot,
-    status: PartitionStatus.PS_PRIMARY,
-    lastCommittedDecree: 0,
-    lastPreparedDecree: 0,
+    status: decrees.status ?? PartitionStatus.PS_PRIMARY,
+    lastCommittedDecree: decrees.committed ?? 0,
+    lastPreparedDecree: decrees.prepared ?? decrees.committed ?? 0,
     lastDurableDecree: 0,
     appType: 'pegasus',
     diskTag: 'default',

@@ -1,7 +1,8 @@
 /**
  * A fake meta for replica server tests, per the meta ↔ replica contract: acks beacons (F1), answers config
  * sync from its partition table (F2), applies update-configuration requests (F3: identical → ERR_OK,
- * ballot ≠ current + 1 → ERR_INVALID_VERSION, else store and ERR_OK) and sends CT_ASSIGN_PRIMARY proposals.
+ * ballot ≠ current + 1 → ERR_INVALID_VERSION, else store (a node leaving becomes the newest last drop) and
+ * ERR_OK) and builds CT_ASSIGN_PRIMARY proposals for the test to deliver (it runs no guardian itself).
  * It registers on any RpcHandlerRegistry, so the same code serves the in-memory network and a real RpcServer.
  */
 import { formatGpid, type Gpid } from '../../src/base/gpid.ts';
@@ -121,6 +122,11 @@ export class FakeMeta {
         return;
       }
       const next = comparable(req.config);
+      // The meta's maintain_drops: a node leaving the membership becomes the newest drop.
+      const leaving = formatWireAddress(req.node);
+      if (req.type === ConfigType.CT_DOWNGRADE_TO_INACTIVE || req.type === ConfigType.CT_REMOVE) {
+        next.lastDrops = [...next.lastDrops.filter((a) => formatWireAddress(a) !== leaving), req.node];
+      }
       this.configs.set(formatGpid(req.config.pid), next);
       reply.ok(update.encodeResponse({ err: 'ERR_OK', config: next }));
     });

@@ -9,6 +9,7 @@ import { StorageStatus } from '../../src/base/error-code.ts';
 import type { Gpid } from '../../src/base/gpid.ts';
 import { generateKey } from '../../src/base/key-schema.ts';
 import { RRDB_RPCS } from '../../src/idl/codec/rrdb-rpcs.ts';
+import { formatRpcAddress as formatWireAddress } from '../../src/idl/thrift/dsn.ts';
 import { ReplicaStub } from '../../src/replica/stub/replica-stub.ts';
 import { RpcHandlerTable } from '../../src/rpc/transport.ts';
 import { FakeNode, META, SELF } from './fake-env.ts';
@@ -59,15 +60,36 @@ async function nodeWithTwoPrimaries(): Promise<{ node: FakeNode; meta: FakeMeta;
   return { node, meta, stub, acked };
 }
 
+/**
+ * After a restart the meta still lists the node as primary; the replica has lost that role (it is INACTIVE,
+ * not transient), so it asks the meta to drop it (upstream remove_replica_on_meta_server) and the guardian
+ * — played here by the test — assigns the partition back to its only last drop.
+ */
+async function reassignAfterRestart(node: FakeNode, meta: FakeMeta, stub: ReplicaStub): Promise<void> {
+  await node.clock.advance(10);
+  for (const gpid of [P0, P1]) {
+    if (stub.find(gpid) === undefined) continue;
+    const pc = meta.config(gpid);
+    assert.equal(pc.ballot, 2, 'the replica dropped itself at ballot 2');
+    assert.equal(pc.primary.ipv4, 0);
+    assert.deepEqual(pc.lastDrops.map((a) => formatWireAddress(a)), [SELF]);
+    await node.network.deliver('RPC_CONFIG_PROPOSAL', gpid, meta.proposal(gpid, SELF), true);
+    await node.clock.advance(10);
+    assert.equal(stub.find(gpid)?.isPrimary, true);
+    assert.equal(stub.find(gpid)?.ballot, 3);
+  }
+}
+
 test('a restarted stub reopens and replays every replica; the meta makes them primary again; nothing acknowledged is lost', async () => {
-  const { node, stub, acked } = await nodeWithTwoPrimaries();
+  const { node, meta, stub, acked } = await nodeWithTwoPrimaries();
   await stub.close();
 
-  const restarted = await startStub(node);
+  const restarted = new ReplicaStub(node.env());
+  await restarted.start();
   assert.deepEqual(restarted.replicaInfos().map((r) => `${r.pid.appId}.${r.pid.partitionIndex}@${r.ballot}`), ['1.0@1', '1.1@1']);
   assert.equal(restarted.find(P0)?.replica?.lastCommittedDecree(), 30, 'replayed up to the last acknowledged write');
-  // The meta still lists this node as primary at ballot 1: the first config sync resumes serving.
-  assert.equal(restarted.find(P0)?.isPrimary, true);
+  assert.equal(restarted.find(P0)?.isPrimary, false, 'a restarted replica does not resume a role by itself');
+  await reassignAfterRestart(node, meta, restarted);
   for (const [k, v] of acked) {
     const [pidx, sortKey] = k.split('/') as [string, string];
     assert.equal(await get(node, { appId: 1, partitionIndex: Number(pidx) }, sortKey), v, k);
@@ -76,13 +98,13 @@ test('a restarted stub reopens and replays every replica; the meta makes them pr
 });
 
 test('a replica whose files are corrupt is moved to .err and reported; the others still open and serve', async () => {
-  const { node, stub, acked } = await nodeWithTwoPrimaries();
+  const { node, meta, stub, acked } = await nodeWithTwoPrimaries();
   await stub.close();
   node.storage.dirs.get('1.1')!.files.set('.init-info', '{"ballot": 1, "init_offs');
 
   const restarted = new ReplicaStub(node.env());
   const report = await restarted.start();
-  await node.clock.advance(10);
+  await reassignAfterRestart(node, meta, restarted);
   assert.deepEqual(report.opened, ['1.0']);
   assert.equal(report.failed.length, 1);
   assert.equal(report.failed[0]!.gpid, '1.1');

@@ -180,6 +180,13 @@ test('query_app_info: meta_server as an rpc_address, with and without hp_meta_se
   assert.deepEqual(args, { metaServer: META_ADDRESS });
 });
 
+test('ddd_diagnose: the gpid as rDSN writes it (partition_index, then app_id), -1 meaning all', () => {
+  const all = hx.field(T.STRUCT, 1) + hx.i32(-1) + hx.i32(-1) + STOP;
+  assert.deepEqual(decodeHandBuilt('RPC_CM_DDD_DIAGNOSE', all), { pid: { appId: -1, partitionIndex: -1 } });
+  const one = hx.field(T.STRUCT, 1) + hx.i32(7) + hx.i32(3) + STOP;
+  assert.deepEqual(decodeHandBuilt('RPC_CM_DDD_DIAGNOSE', one), { pid: { appId: 3, partitionIndex: 7 } });
+});
+
 test('absent required fields take thrift defaults; fields of the wrong type are skipped', () => {
   // A list_apps request whose status arrives as a string: skipped, so status is AS_INVALID (every table).
   const body = requestBody('RPC_CM_LIST_APPS', 0, hx.field(T.STRING, 1) + hx.str('x') + STOP);

@@ -170,6 +170,39 @@ test('rename_app, update_app_env and query_app_info requests and responses', () 
   roundTrip(structs.queryAppInfoResponseCodec, { err: 'ERR_OK', apps: [APP] });
 });
 
+test('ddd_diagnose request and response: all, one table, one partition; unknown ballots and decrees are -1', () => {
+  for (const pid of [{ appId: -1, partitionIndex: -1 }, { appId: 3, partitionIndex: -1 }, { appId: 3, partitionIndex: 7 }]) {
+    roundTrip(structs.dddDiagnoseRequestCodec, { pid });
+  }
+  const deadNode = { node: R1, dropTimeMs: 1_700_000_000_123, isAlive: false, isCollected: false, ballot: -1, lastCommittedDecree: -1, lastPreparedDecree: -1 };
+  const collected = { node: R2, dropTimeMs: 0, isAlive: true, isCollected: true, ballot: 12, lastCommittedDecree: 1000, lastPreparedDecree: Number.MAX_SAFE_INTEGER };
+  roundTrip(structs.dddNodeInfoCodec, deadNode);
+  roundTrip(structs.dddNodeInfoCodec, collected);
+  const config: PartitionConfiguration = {
+    pid: { appId: 3, partitionIndex: 7 },
+    ballot: 12,
+    maxReplicaCount: 3,
+    primary: { ipv4: 0, port: 0 },
+    secondaries: [],
+    lastDrops: [R3, R1, R2],
+    lastCommittedDecree: 990,
+    partitionFlags: 0,
+  };
+  roundTrip(structs.dddPartitionInfoCodec, { config, dropped: [], reason: '' });
+  const partition = { config, dropped: [deadNode, collected], reason: 'the last dropped node(10.0.0.1:34801) hasn\'t come back yet' };
+  roundTrip(structs.dddDiagnoseResponseCodec, { err: 'ERR_OK', partitions: [] });
+  roundTrip(structs.dddDiagnoseResponseCodec, { err: 'ERR_OK', partitions: [partition, { ...partition, reason: 'ünïcødé' }] });
+  // Field ids and types of ddd_node_info (meta_admin.thrift): rpc_address 1 (rDSN's 8 raw bytes under type
+  // 12), i64 drop_time_ms 2, bool 3, bool 4, i64 ballot and decrees 5..7.
+  assert.equal(
+    structs.dddNodeInfoCodec.encode(deadNode).toString('hex'),
+    '0c0001' + '0a000001' + '87f1' + '0001' +
+      '0a0002' + (1_700_000_000_123).toString(16).padStart(16, '0') +
+      '020003' + '00' + '020004' + '00' +
+      '0a0005' + 'ff'.repeat(8) + '0a0006' + 'ff'.repeat(8) + '0a0007' + 'ff'.repeat(8) + '00',
+  );
+});
+
 test('err travels as a name with type byte 12, and a name we do not know reads as ERR_UNKNOWN', () => {
   const bytes = structs.dropAppResponseCodec.encode({ err: 'ERR_APP_NOT_EXIST' });
   assert.equal(bytes.toString('hex'), '0c0001' + '00000011' + Buffer.from('ERR_APP_NOT_EXIST').toString('hex') + '00');
@@ -233,10 +266,11 @@ test('a non-leader answers ERR_FORWARD_TO_OTHERS with the leader in partitions[0
   assert.deepEqual(rpc.decodeResponse(frame, parsed.resultOffset!), forward);
 });
 
-test('the RPC table: ten codes, who serves them, lookups, no clash with rrdb', () => {
+test('the RPC table: eleven codes, who serves them, lookups, no clash with rrdb', () => {
   assert.deepEqual(Object.keys(META_RPCS).sort(), [
     'RPC_CM_CLUSTER_INFO',
     'RPC_CM_CREATE_APP',
+    'RPC_CM_DDD_DIAGNOSE',
     'RPC_CM_DROP_APP',
     'RPC_CM_LIST_APPS',
     'RPC_CM_LIST_NODES',

@@ -26,6 +26,8 @@ import type {
   ConfigurationRenameAppResponse,
   ConfigurationUpdateAppEnvRequest,
   ConfigurationUpdateAppEnvResponse,
+  DddDiagnoseRequest,
+  DddDiagnoseResponse,
   QueryAppInfoRequest,
   QueryAppInfoResponse,
   QueryCfgRequest,
@@ -36,6 +38,8 @@ import {
   clusterInfoResponseCodec,
   createAppRequestCodec,
   createAppResponseCodec,
+  dddDiagnoseRequestCodec,
+  dddDiagnoseResponseCodec,
   dropAppRequestCodec,
   dropAppResponseCodec,
   listAppsRequestCodec,
@@ -127,6 +131,13 @@ export const META_RPCS = {
     'meta',
     updateAppEnvRequestCodec,
     updateAppEnvResponseCodec,
+  ),
+  /** The DDD partitions the guardian would not choose a primary for (shell `ddd_diagnose`). */
+  RPC_CM_DDD_DIAGNOSE: metaRpc<DddDiagnoseRequest, DddDiagnoseResponse>(
+    'RPC_CM_DDD_DIAGNOSE',
+    'meta',
+    dddDiagnoseRequestCodec,
+    dddDiagnoseResponseCodec,
   ),
   /** Sent to a replica server, which lists the tables it hosts. */
   RPC_QUERY_APP_INFO: metaRpc<QueryAppInfoRequest, QueryAppInfoResponse>(

@@ -39,6 +39,10 @@ import type {
   ConfigurationUpdateAppEnvRequest,
   ConfigurationUpdateAppEnvResponse,
   CreateAppOptions,
+  DddDiagnoseRequest,
+  DddDiagnoseResponse,
+  DddNodeInfo,
+  DddPartitionInfo,
   DropAppOptions,
   NodeInfo,
   PartitionConfiguration,
@@ -226,4 +230,30 @@ export const queryAppInfoRequestCodec = structCodec<QueryAppInfoRequest>('query_
 export const queryAppInfoResponseCodec = structCodec<QueryAppInfoResponse>('query_app_info_response', {
   err: { id: 1, codec: errorNameCodec },
   apps: { id: 2, codec: listCodec(appInfoCodec) },
+});
+
+export const dddDiagnoseRequestCodec = structCodec<DddDiagnoseRequest>('ddd_diagnose_request', {
+  pid: { id: 1, codec: gpidCodec },
+});
+
+/** Ballots and decrees are -1 when unknown, so they are signed i64s like every ballot. */
+export const dddNodeInfoCodec = structCodec<DddNodeInfo>('ddd_node_info', {
+  node: { id: 1, codec: rpcAddressCodec },
+  dropTimeMs: { id: 2, codec: i64NumberCodec },
+  isAlive: { id: 3, codec: boolCodec },
+  isCollected: { id: 4, codec: boolCodec },
+  ballot: { id: 5, codec: i64NumberCodec },
+  lastCommittedDecree: { id: 6, codec: i64NumberCodec },
+  lastPreparedDecree: { id: 7, codec: i64NumberCodec },
+});
+
+export const dddPartitionInfoCodec = structCodec<DddPartitionInfo>('ddd_partition_info', {
+  config: { id: 1, codec: partitionConfigurationCodec },
+  dropped: { id: 2, codec: listCodec(dddNodeInfoCodec) },
+  reason: { id: 3, codec: stringCodec },
+});
+
+export const dddDiagnoseResponseCodec = structCodec<DddDiagnoseResponse>('ddd_diagnose_response', {
+  err: { id: 1, codec: errorNameCodec },
+  partitions: { id: 2, codec: listCodec(dddPartitionInfoCodec) },
 });

@@ -3,12 +3,12 @@
  * `query_configuration_by_node` / `on_node_query_reply`): while connected to the meta, every
  * `config_sync_interval_ms` (and at once on connecting) the node reports every replica it stores and
  * applies the answer —
- * - a listed partition whose primary is this node at ballot B: open it if closed, persist B, become primary
- *   unless already primary at ≥ B (this is also how a replica resumes after a lost lease);
- * - a listed partition whose primary is another node: this node must not serve it (INACTIVE);
+ * - a listed partition (this node is its primary or a secondary): the replica is opened if closed and
+ *   handed the configuration (`Replica.onConfigSync`: adopt a higher ballot, resume a paused role, or ask
+ *   the meta to drop a role it lost in a restart);
  * - a stored replica in `gcReplicas`: close it and rename its directory to `.gar` (data kept on disk);
- * - a stored replica not listed while other partitions of its table are: close it (its directory stays and
- *   is still reported: with one replica per partition the meta waits for exactly this data, F3(b));
+ * - a stored replica not listed, not learning and not reconfiguring, while other partitions of its table
+ *   are listed: close it (its directory stays and is still reported: it may be a last drop the meta needs);
  * - anything else not listed: stop serving it, keep it open.
  * At most one sync is in flight; ERR_BUSY is retried after 500 ms as upstream does.
  */
@@ -16,12 +16,17 @@ import type { TimerHandle } from '../../base/clock.ts';
 import { formatGpid, type Gpid } from '../../base/gpid.ts';
 import { REPLICATION_RPCS } from '../../idl/codec/replication-rpcs.ts';
 import type { ConfigurationQueryByNodeResponse, ConfigurationUpdateRequest } from '../../idl/replication.ts';
-import { formatRpcAddress as formatWireAddress, parseRpcAddress as parseWireAddress, RPC_ADDRESS_INVALID } from '../../idl/thrift/dsn.ts';
+import { parseRpcAddress as parseWireAddress, RPC_ADDRESS_INVALID } from '../../idl/thrift/dsn.ts';
+import type { RpcAddress } from '../../rpc/transport.ts';
 import type { HostedReplica } from './hosted-replica.ts';
-import { becomePrimaryDurably, type PrimaryAssigner, type ReplicaHost } from './primary-assignment.ts';
 import type { ReplicaStubEnv, ReplicaStubLimits } from './stub-env.ts';
 
-export interface SyncHost extends ReplicaHost {
+export interface SyncHost {
+  find(gpid: Gpid): HostedReplica | undefined;
+  /** Where config syncs go: the meta the failure detector talks to. */
+  metaAddress(): RpcAddress;
+  /** Whether the lease to the meta holds (F1). */
+  connected(): boolean;
   hosted(): HostedReplica[];
   /** Closes the replica and renames its directory to `.gar`. */
   collectGarbage(hosted: HostedReplica): Promise<void>;
@@ -39,7 +44,6 @@ export class ConfigSyncer {
     private readonly env: ReplicaStubEnv,
     private readonly limits: ReplicaStubLimits,
     private readonly host: SyncHost,
-    private readonly assigner: PrimaryAssigner,
   ) {}
 
   start(): void {
@@ -119,11 +123,11 @@ export class ConfigSyncer {
     const work: Promise<void>[] = response.partitions.map((entry) => this.applyListed(entry));
     for (const hosted of this.host.hosted()) {
       if (listed.has(hosted.name)) continue;
+      const replica = hosted.replica;
       if (garbage.has(hosted.name)) {
-        this.assigner.supersede(hosted.gpid);
         work.push(this.host.collectGarbage(hosted));
-      } else if (this.assigner.pendingBallot(hosted.gpid) !== undefined) {
-        continue; // a proposal is being carried out; the meta has not recorded it yet
+      } else if (replica !== undefined && (replica.status === 'PS_POTENTIAL_SECONDARY' || replica.isReconfiguring)) {
+        continue; // learning, or a proposal being carried out that the meta has not recorded yet
       } else if (listedApps.has(hosted.gpid.appId)) {
         if (hosted.replica !== undefined) this.env.logger.info({ gpid: hosted.name }, 'not listed by the meta: closing (directory kept)');
         work.push(hosted.close());
@@ -138,35 +142,18 @@ export class ConfigSyncer {
   }
 
   private async applyListed(entry: ConfigurationUpdateRequest): Promise<void> {
-    const gpid: Gpid = entry.config.pid;
-    const hosted = this.host.find(gpid);
-    const name = formatGpid(gpid);
-    if (formatWireAddress(entry.config.primary) !== this.env.config.selfAddress) {
-      // A secondary role (replication) or another primary: nothing here may serve it.
-      hosted?.replica?.becomeInactive();
-      return;
-    }
+    const hosted = this.host.find(entry.config.pid);
     if (hosted === undefined) {
-      // The meta thinks this node holds the partition but its directory is gone (upstream asks the meta to
-      // downgrade it). Creating an empty replica here would silently lose the data; leave it to the meta.
-      this.env.logger.warn({ gpid: name, ballot: entry.config.ballot }, 'listed as primary but not stored here: not serving');
-      return;
-    }
-    const ballot = entry.config.ballot;
-    const pending = this.assigner.pendingBallot(gpid);
-    if (pending !== undefined) {
-      if (ballot < pending) return; // the meta has not applied our request yet; it answers it
-      this.assigner.supersede(gpid); // the request's outcome is already recorded
-    }
-    if (ballot < hosted.ballot) {
-      this.env.logger.warn({ gpid: name, metaBallot: ballot, local: hosted.ballot }, 'config sync lists an older ballot than this replica has: not serving');
-      hosted.replica?.becomeInactive();
+      // The meta thinks this node holds the partition but its directory is gone. Creating an empty replica
+      // here would silently lose the data; the primary's failing prepares or the meta's failure detection
+      // take the member out instead.
+      this.env.logger.warn({ gpid: formatGpid(entry.config.pid), ballot: entry.config.ballot }, 'listed by the meta but not stored here');
       return;
     }
     await hosted.updateAppInfo(entry.info);
-    await hosted.open();
-    // The lease may have expired while the answer was on its way: serve only while it holds (F1).
+    const replica = await hosted.open();
+    // The lease may have expired while the answer was on its way: act only while it holds (F1).
     if (this.stopped || !this.host.connected()) return;
-    await becomePrimaryDurably(hosted, ballot, this.env);
+    replica.onConfigSync(entry.config);
   }
 }

@@ -8,8 +8,9 @@
 import { PegasusError } from '../../base/error-code.ts';
 import { formatGpid, type Gpid } from '../../base/gpid.ts';
 import type { AppInfo } from '../../idl/meta.ts';
-import { PartitionStatus, type ReplicaInfo } from '../../idl/replication.ts';
-import { Replica } from '../replica.ts';
+import type { ConfigurationUpdateRequest, ConfigurationUpdateResponse, ReplicaInfo } from '../../idl/replication.ts';
+import { Replica, wireStatus } from '../replica.ts';
+import { REPLICA_TIMING_DEFAULT, type ReplicaEnv } from '../replica-env.ts';
 import { formatAppInfo, formatInitInfo, parseAppInfo, parseInitInfo } from './replica-files.ts';
 import type { ReplicaStubEnv } from './stub-env.ts';
 
@@ -21,6 +22,19 @@ interface Progress {
   lastDurableDecree: number;
 }
 
+/** What the stub lends each replica beyond its Env: the meta update channel (one per server). */
+export interface ReplicaServices {
+  updateConfigurationOnMeta(request: ConfigurationUpdateRequest): Promise<ConfigurationUpdateResponse>;
+}
+
+/** The fields of `values` that are set (optional config keys fall back to the timing defaults). */
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Client writes waiting for a mutation before new ones get ERR_BUSY (house bound, not an upstream key). */
+const QUEUED_WRITES_MAX = 10_000;
+
 export class HostedReplica {
   private replicaNow: Replica | undefined;
   private opening: Promise<Replica> | undefined;
@@ -31,6 +45,7 @@ export class HostedReplica {
 
   private constructor(
     private readonly env: ReplicaStubEnv,
+    private readonly services: ReplicaServices,
     readonly gpid: Gpid,
     private appInfoNow: AppInfo,
     private persistedBallotNow: number,
@@ -39,7 +54,7 @@ export class HostedReplica {
   }
 
   /** Reads the identity files of a stored replica; rejects with ERR_CORRUPTION when one does not parse. */
-  static async load(env: ReplicaStubEnv, gpid: Gpid): Promise<HostedReplica> {
+  static async load(env: ReplicaStubEnv, services: ReplicaServices, gpid: Gpid): Promise<HostedReplica> {
     const name = formatGpid(gpid);
     const appText = await env.storage.readFile(gpid, '.app-info');
     // Upstream refuses to load a replica without app info: nothing says which table it belongs to.
@@ -51,13 +66,13 @@ export class HostedReplica {
     const initText = await env.storage.readFile(gpid, '.init-info');
     // No .init-info: the directory was created for a proposal the meta never confirmed (ballot 0).
     const ballot = initText === undefined ? 0 : parseInitInfo(initText, `${name}/.init-info`).ballot;
-    return new HostedReplica(env, gpid, appInfo, ballot);
+    return new HostedReplica(env, services, gpid, appInfo, ballot);
   }
 
   /** A new replica directory for a proposal: `.app-info` is written, the ballot waits for the meta's answer. */
-  static async create(env: ReplicaStubEnv, gpid: Gpid, appInfo: AppInfo): Promise<HostedReplica> {
+  static async create(env: ReplicaStubEnv, services: ReplicaServices, gpid: Gpid, appInfo: AppInfo): Promise<HostedReplica> {
     await env.storage.writeFile(gpid, '.app-info', formatAppInfo(appInfo));
-    return new HostedReplica(env, gpid, appInfo, 0);
+    return new HostedReplica(env, services, gpid, appInfo, 0);
   }
 
   get name(): string {
@@ -100,15 +115,7 @@ export class HostedReplica {
     const { db, log } = await this.env.storage.openReplica(this.gpid);
     const { config, logger } = this.env;
     try {
-      const replica = await Replica.open(db, log, {
-        gpid: this.gpid,
-        nowMs: () => this.env.clock.nowMs(),
-        prepareListCapacity: config.prepareListCapacity,
-        stalenessForCommit: config.stalenessForCommit,
-        writeSizeBytesMax: config.writeSizeBytesMax,
-        batchWriteDisabled: config.batchWriteDisabled,
-        logger,
-      });
+      const replica = await Replica.open(db, log, this.replicaEnv());
       await db.loadCheckpoints();
       if (this.retired) {
         await replica.close();
@@ -122,6 +129,44 @@ export class HostedReplica {
       if (this.replicaNow === undefined) await Promise.allSettled([log.close(), db.close()]);
       throw e;
     }
+  }
+
+  private replicaEnv(): ReplicaEnv {
+    const { config, logger, clock, network } = this.env;
+    return {
+      gpid: this.gpid,
+      selfAddress: config.selfAddress,
+      clock,
+      channel: network.channel,
+      logger,
+      timing: {
+        ...REPLICA_TIMING_DEFAULT,
+        prepareTimeoutMsForSecondaries: config.prepareTimeoutMsForSecondaries,
+        prepareTimeoutMsForPotentialSecondaries: config.prepareTimeoutMsForPotentialSecondaries,
+        groupCheckIntervalMs: config.groupCheckIntervalMs,
+        groupCheckDisabled: config.groupCheckDisabled,
+        emptyWriteDisabled: config.emptyWriteDisabled,
+        mutation2pcMinReplicaCount: config.mutation2pcMinReplicaCount,
+        ...definedOnly({
+          checkpointIntervalMs: config.checkpointIntervalMs,
+          checkpointDisabled: config.checkpointDisabled,
+          logPrivateReserveMaxBytes: config.logPrivateReserveMaxBytes,
+          logPrivateReserveMaxTimeMs: config.logPrivateReserveMaxTimeMs,
+          checkpointReserveMinCount: config.checkpointReserveMinCount,
+          checkpointReserveTimeSeconds: config.checkpointReserveTimeSeconds,
+        }),
+      },
+      prepareListCapacity: config.prepareListCapacity,
+      stalenessForCommit: config.stalenessForCommit,
+      writeSizeBytesMax: config.writeSizeBytesMax,
+      batchWriteDisabled: config.batchWriteDisabled,
+      queuedWritesMax: QUEUED_WRITES_MAX,
+      appInfo: () => this.appInfoNow,
+      persistedBallot: () => this.persistedBallotNow,
+      persistBallot: (ballot) => this.persistBallot(ballot),
+      updateConfigurationOnMeta: (request) => this.services.updateConfigurationOnMeta(request),
+      ...(config.brokenVariant === undefined ? {} : { brokenVariant: config.brokenVariant }),
+    };
   }
 
   /** Persists a higher ballot to `.init-info` before anyone acts on it (pegasus-internals.md §2.2). */
@@ -160,11 +205,10 @@ export class HostedReplica {
   /** The stored-replica report of config sync and RPC_QUERY_REPLICA_INFO. */
   info(diskTag: string): ReplicaInfo {
     if (this.replicaNow !== undefined) this.snapshotProgress();
-    const status = this.replicaNow?.status;
     return {
       pid: { ...this.gpid },
       ballot: this.ballot,
-      status: status === 'PS_PRIMARY' ? PartitionStatus.PS_PRIMARY : status === 'PS_ERROR' ? PartitionStatus.PS_ERROR : PartitionStatus.PS_INACTIVE,
+      status: wireStatus(this.replicaNow?.status ?? 'PS_INACTIVE'),
       lastCommittedDecree: this.progress.lastCommittedDecree,
       lastPreparedDecree: this.progress.lastPreparedDecree,
       lastDurableDecree: this.progress.lastDurableDecree,

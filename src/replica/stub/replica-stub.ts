@@ -2,8 +2,9 @@
  * The replica server's logic (upstream replica_stub.cpp; pegasus-internals.md §1.2): hosts the replicas of
  * this node, loads every stored one at start (replayed, INACTIVE; one that fails to load is moved to `.err`
  * and reported, never taking the server down), runs the failure-detector worker (F1) and config sync (F2),
- * carries out CT_ASSIGN_PRIMARY proposals (F3) and serves the client RPCs (F5). It touches the world only
- * through its ReplicaStubEnv.
+ * routes the meta's proposals and the replica-to-replica RPCs (prepare, group check, learning, remove) to
+ * the replica they name, sends replicas' update requests to the meta, and serves the client RPCs (F5). It
+ * touches the world only through its ReplicaStubEnv.
  */
 import { PegasusError } from '../../base/error-code.ts';
 import type { TimerHandle } from '../../base/clock.ts';
@@ -11,13 +12,13 @@ import { formatGpid, type Gpid } from '../../base/gpid.ts';
 import { META_RPCS } from '../../idl/codec/meta-rpcs.ts';
 import { REPLICATION_RPCS } from '../../idl/codec/replication-rpcs.ts';
 import type { AppInfo } from '../../idl/meta.ts';
-import type { ReplicaInfo } from '../../idl/replication.ts';
-import type { RpcAddress } from '../../rpc/transport.ts';
-import type { Replica } from '../replica.ts';
+import { ConfigType, type ConfigurationUpdateRequest, type ReplicaInfo } from '../../idl/replication.ts';
+import type { RpcAddress, RpcReply } from '../../rpc/transport.ts';
+import { addressOf, type Replica } from '../replica.ts';
 import { ConfigSyncer, type SyncHost } from './config-sync.ts';
 import { FailureDetectorWorker } from './failure-detector-worker.ts';
-import { HostedReplica } from './hosted-replica.ts';
-import { PrimaryAssigner } from './primary-assignment.ts';
+import { HostedReplica, type ReplicaServices } from './hosted-replica.ts';
+import { MetaUpdater } from './meta-updater.ts';
 import { ENV_VALIDATE_PARTITION_HASH, RrdbService, type PartitionHashPolicy } from './rrdb-service.ts';
 import { REPLICA_STUB_LIMITS_DEFAULT, type ReplicaStubEnv, type ReplicaStubLimits } from './stub-env.ts';
 
@@ -36,12 +37,18 @@ export interface ReplicaStubStartReport {
 /** Stored replicas opened at once during start (upstream bounds it per disk: max_replicas_on_load_for_each_disk). */
 const LOAD_CONCURRENCY = 8;
 
+/** Answers once: a reply may race a close, whose waiting clients were already told. */
+function answer(reply: RpcReply, encode: () => Buffer): void {
+  if (!reply.answered) reply.ok(encode());
+}
+
 export class ReplicaStub implements SyncHost {
   private readonly replicas = new Map<string, HostedReplica>();
   private readonly creating = new Map<string, Promise<HostedReplica>>();
   private readonly limits: ReplicaStubLimits;
   private readonly fd: FailureDetectorWorker | undefined;
-  private readonly assigner: PrimaryAssigner;
+  private readonly updater: MetaUpdater;
+  private readonly services: ReplicaServices;
   private readonly syncer: ConfigSyncer;
   private scannerTimer: TimerHandle | undefined;
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
@@ -50,8 +57,9 @@ export class ReplicaStub implements SyncHost {
   constructor(private readonly env: ReplicaStubEnv) {
     this.limits = { ...REPLICA_STUB_LIMITS_DEFAULT, ...env.limits };
     const { config } = env;
-    this.assigner = new PrimaryAssigner(env, this.limits, this);
-    this.syncer = new ConfigSyncer(env, this.limits, this, this.assigner);
+    this.updater = new MetaUpdater(env, this.limits, () => this.metaAddress());
+    this.services = { updateConfigurationOnMeta: (request) => this.updater.update(request) };
+    this.syncer = new ConfigSyncer(env, this.limits, this);
     this.fd = config.fdDisabled
       ? undefined
       : new FailureDetectorWorker({
@@ -98,7 +106,7 @@ export class ReplicaStub implements SyncHost {
   private async loadStored(gpid: Gpid): Promise<boolean> {
     const name = formatGpid(gpid);
     try {
-      const hosted = await HostedReplica.load(this.env, gpid);
+      const hosted = await HostedReplica.load(this.env, this.services, gpid);
       await hosted.open();
       this.replicas.set(name, hosted);
       return true;
@@ -123,8 +131,9 @@ export class ReplicaStub implements SyncHost {
     new RrdbService((gpid) => this.servingReplica(gpid), this.env.logger, (gpid) => this.partitionHashPolicy(gpid)).register(handlers);
     handlers.register('RPC_CONFIG_PROPOSAL', (request) => {
       if (this.state !== 'started') return;
-      this.assigner.onProposal(REPLICATION_RPCS.RPC_CONFIG_PROPOSAL.decodeArgs(request.args, 0));
+      return this.onProposal(REPLICATION_RPCS.RPC_CONFIG_PROPOSAL.decodeArgs(request.args, 0));
     });
+    this.registerReplicationHandlers();
     handlers.register('RPC_QUERY_REPLICA_INFO', (_request, reply) => {
       reply.ok(REPLICATION_RPCS.RPC_QUERY_REPLICA_INFO.encodeResponse({ err: 'ERR_OK', replicas: this.replicaInfos() }));
     });
@@ -134,6 +143,92 @@ export class ReplicaStub implements SyncHost {
       for (const hosted of this.replicas.values()) apps.set(hosted.appInfo.appId, hosted.appInfo);
       reply.ok(META_RPCS.RPC_QUERY_APP_INFO.encodeResponse({ err: 'ERR_OK', apps: [...apps.values()] }));
     });
+  }
+
+  /**
+   * RPC_CONFIG_PROPOSAL: CT_ASSIGN_PRIMARY may create the replica here (a new partition, or the last drop of
+   * a dead one); every other proposal goes to a replica this node already hosts.
+   */
+  private async onProposal(proposal: ConfigurationUpdateRequest): Promise<void> {
+    const gpid = proposal.config.pid;
+    const name = formatGpid(gpid);
+    if (proposal.info.appId !== gpid.appId || gpid.partitionIndex < 0 || gpid.partitionIndex >= proposal.info.partitionCount) {
+      this.env.logger.warn({ gpid: name, appId: proposal.info.appId }, 'proposal with an inconsistent app_info: ignored');
+      return;
+    }
+    const node = addressOf(proposal.node);
+    const toSelf = proposal.type === ConfigType.CT_ASSIGN_PRIMARY || proposal.type === ConfigType.CT_UPGRADE_TO_PRIMARY;
+    if (toSelf && node !== this.env.config.selfAddress) {
+      this.env.logger.warn({ gpid: name, node }, 'proposal names another node: ignored');
+      return;
+    }
+    // A replica becomes primary only while the lease to the meta holds (F1).
+    if (toSelf && !this.connected()) return;
+    const hosted = proposal.type === ConfigType.CT_ASSIGN_PRIMARY ? await this.findOrCreate(gpid, proposal.info) : this.find(gpid);
+    if (hosted === undefined) {
+      this.env.logger.warn({ gpid: name, type: proposal.type }, 'proposal for a replica not hosted here: ignored');
+      return;
+    }
+    await hosted.updateAppInfo(proposal.info);
+    const replica = await hosted.open();
+    if (this.state === 'started') replica.onConfigProposal(proposal);
+  }
+
+  /**
+   * Replica-to-replica RPCs, routed by gpid to an open replica. A replica that is not open here answers as
+   * upstream does for a missing one (ERR_OBJECT_NOT_FOUND), except RPC_LEARN_ADD_LEARNER, which may create it.
+   */
+  private registerReplicationHandlers(): void {
+    const { handlers } = this.env.network;
+    const R = REPLICATION_RPCS;
+    handlers.register(R.RPC_PREPARE.code, (request, reply) => {
+      const args = R.RPC_PREPARE.decodeArgs(request.args, 0);
+      const replica = this.openReplica(args.pid);
+      if (replica === undefined) {
+        const { decree } = args.mutation.header;
+        reply.ok(R.RPC_PREPARE.encodeResponse({ pid: args.pid, err: 'ERR_OBJECT_NOT_FOUND', ballot: 0, decree, lastCommittedDecreeInApp: 0, lastCommittedDecreeInPrepareList: 0 }));
+        return;
+      }
+      replica.onPrepare(args, (ack) => answer(reply, () => R.RPC_PREPARE.encodeResponse(ack)));
+    });
+    handlers.register(R.RPC_GROUP_CHECK.code, (request, reply) => {
+      const args = R.RPC_GROUP_CHECK.decodeArgs(request.args, 0);
+      const replica = this.openReplica(args.config.pid);
+      if (replica === undefined) return reply.error('ERR_OBJECT_NOT_FOUND');
+      replica.onGroupCheck(args, (response) => answer(reply, () => R.RPC_GROUP_CHECK.encodeResponse(response)));
+    });
+    handlers.register(R.RPC_LEARN.code, async (request, reply) => {
+      const args = R.RPC_LEARN.decodeArgs(request.args, 0);
+      const replica = this.openReplica(args.pid);
+      if (replica === undefined) return reply.error('ERR_OBJECT_NOT_FOUND');
+      const response = await replica.onLearn(args);
+      answer(reply, () => R.RPC_LEARN.encodeResponse(response));
+    });
+    handlers.register(R.RPC_LEARN_COMPLETION_NOTIFY.code, (request, reply) => {
+      const args = R.RPC_LEARN_COMPLETION_NOTIFY.decodeArgs(request.args, 0);
+      const replica = this.openReplica(args.pid);
+      if (replica === undefined) return reply.error('ERR_OBJECT_NOT_FOUND');
+      reply.ok(R.RPC_LEARN_COMPLETION_NOTIFY.encodeResponse(replica.onLearnCompletionNotify(args)));
+    });
+    handlers.register(R.RPC_LEARN_ADD_LEARNER.code, async (request) => {
+      if (this.state !== 'started') return;
+      const args = R.RPC_LEARN_ADD_LEARNER.decodeArgs(request.args, 0);
+      const gpid = args.config.pid;
+      if (args.app.appId !== gpid.appId || gpid.partitionIndex < 0 || gpid.partitionIndex >= args.app.partitionCount) return;
+      const hosted = await this.findOrCreate(gpid, args.app);
+      await hosted.updateAppInfo(args.app);
+      const replica = await hosted.open();
+      if (this.state === 'started') replica.onAddLearner(args);
+    });
+    handlers.register(R.RPC_REMOVE_REPLICA.code, (request) => {
+      const args = R.RPC_REMOVE_REPLICA.decodeArgs(request.args, 0);
+      this.openReplica(args.config.pid)?.onRemoveReplica(args);
+    });
+  }
+
+  private openReplica(gpid: Gpid): Replica | undefined {
+    if (this.state !== 'started') return undefined;
+    return this.replicas.get(formatGpid(gpid))?.replica;
   }
 
   private partitionHashPolicy(gpid: Gpid): PartitionHashPolicy | undefined {
@@ -148,7 +243,7 @@ export class ReplicaStub implements SyncHost {
   }
 
   private onLeaseLost(): void {
-    for (const hosted of this.replicas.values()) hosted.replica?.becomeInactive();
+    for (const hosted of this.replicas.values()) hosted.replica?.onMetaDisconnected();
   }
 
   private scheduleScannerExpiry(): void {
@@ -159,7 +254,7 @@ export class ReplicaStub implements SyncHost {
     });
   }
 
-  // ---- SyncHost / ReplicaHost ---------------------------------------------------------------------------
+  // ---- SyncHost ---------------------------------------------------------------------------
 
   find(gpid: Gpid): HostedReplica | undefined {
     return this.replicas.get(formatGpid(gpid));
@@ -174,7 +269,7 @@ export class ReplicaStub implements SyncHost {
     if (this.replicas.size + this.creating.size >= this.limits.replicasMax) {
       return Promise.reject(new PegasusError('ERR_CAPACITY_EXCEEDED', `this node hosts ${this.replicas.size} replicas already`));
     }
-    const creation = HostedReplica.create(this.env, gpid, info)
+    const creation = HostedReplica.create(this.env, this.services, gpid, info)
       .then((hosted) => {
         if (this.state === 'closed') throw new PegasusError('ERR_SERVICE_NOT_ACTIVE', 'the replica stub is closed');
         this.replicas.set(name, hosted);
@@ -220,7 +315,7 @@ export class ReplicaStub implements SyncHost {
       beaconsSent: this.fd?.beaconsSent ?? 0,
       beaconsAcked: this.fd?.beaconsAcked ?? 0,
       syncsApplied: this.syncer.syncsApplied,
-      updatesInFlight: this.assigner.inFlight,
+      updatesInFlight: this.updater.inFlight,
       connected: this.connected(),
     };
   }
@@ -231,7 +326,7 @@ export class ReplicaStub implements SyncHost {
     this.state = 'closed';
     this.fd?.stop();
     this.syncer.stop();
-    this.assigner.stop();
+    this.updater.stop();
     this.scannerTimer?.cancel();
     await Promise.allSettled([...this.creating.values()]);
     const outcomes = await Promise.allSettled(this.hosted().map((h) => h.retire()));

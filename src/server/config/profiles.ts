@@ -26,6 +26,8 @@ export const TEST_PROFILE: ProfileOverrides = {
     fd_lease_seconds: 3,
     fd_grace_seconds: 4,
     group_check_interval_ms: 1000,
+    // As upstream's onebox: a one-replica table accepts writes (the shipped 2 would refuse them).
+    mutation_2pc_min_replica_count: 1,
     checkpoint_interval_seconds: 5,
     config_sync_interval_ms: 1000,
     // The cure runs every second, so a partition is healed soon after a node is declared dead.

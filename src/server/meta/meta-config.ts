@@ -18,5 +18,10 @@ export function metaServerConfigOf(config: PegasusConfig, selfAddress: string): 
     holdSecondsForDroppedApp: meta.hold_seconds_for_dropped_app,
     minAllowedReplicaCount: meta.min_allowed_replica_count,
     maxAllowedReplicaCount: meta.max_allowed_replica_count,
+    replicaAssignDelayMsForDropouts: meta.replica_assign_delay_ms_for_dropouts,
+    mutation2pcMinReplicaCount: replication.mutation_2pc_min_replica_count,
+    maxReservedDroppedReplicas: meta.max_reserved_dropped_replicas,
+    addSecondaryEnableFlowControl: meta.add_secondary_enable_flow_control,
+    addSecondaryMaxCountForOneNode: meta.add_secondary_max_count_for_one_node,
   };
 }

@@ -61,6 +61,18 @@ export function replicaStubConfigOf(config: PegasusConfig, selfAddress: RpcAddre
     stalenessForCommit: r.staleness_for_commit,
     prepareListCapacity: r.max_mutation_count_in_prepare_list,
     batchWriteDisabled: r.batch_write_disabled,
+    prepareTimeoutMsForSecondaries: r.prepare_timeout_ms_for_secondaries,
+    prepareTimeoutMsForPotentialSecondaries: r.prepare_timeout_ms_for_potential_secondaries,
+    groupCheckIntervalMs: r.group_check_interval_ms,
+    groupCheckDisabled: r.group_check_disabled,
+    emptyWriteDisabled: r.empty_write_disabled,
+    mutation2pcMinReplicaCount: r.mutation_2pc_min_replica_count,
+    checkpointIntervalMs: r.checkpoint_interval_seconds * 1000,
+    checkpointDisabled: r.checkpoint_disabled,
+    logPrivateReserveMaxBytes: r.log_private_reserve_max_size_mb * 1024 * 1024,
+    logPrivateReserveMaxTimeMs: r.log_private_reserve_max_time_seconds * 1000,
+    checkpointReserveMinCount: config.values['pegasus.server'].checkpoint_reserve_min_count,
+    checkpointReserveTimeSeconds: config.values['pegasus.server'].checkpoint_reserve_time_seconds,
   };
 }
 

@@ -118,6 +118,11 @@ export class PartitionDb {
     return this.store.lastAppliedDecree();
   }
 
+  /** Decree of the last batch that would survive a crash now (upstream's last_flushed_decree). */
+  lastFlushedDecree(): number {
+    return this.store.lastFlushedDecree();
+  }
+
   /**
    * Upstream's `sync_checkpoint`: flush, then checkpoint at the applied decree. Returns its decree.
    * Used when a checkpoint must cover everything applied (learning, backup, before ingestion).
