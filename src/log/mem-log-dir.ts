@@ -19,6 +19,12 @@ import type { LogDir, LogDirEntry, LogFileHandle } from './log-dir.ts';
 export interface MemLogDirOptions {
   /** Clock for file mtimes (GC ages files by them). */
   nowMs: () => number;
+  /**
+   * A slow disk: each append and sync first waits for this (the simulator resolves it as a later event).
+   * A crash during the wait kills the handle, so the write never happens — the bytes were still in the
+   * process, not yet handed to the OS.
+   */
+  ioDelay?: () => Promise<void>;
 }
 
 export interface CrashMachineOptions {
@@ -125,10 +131,12 @@ export class MemLogDir implements LogDir {
       name,
       append: async (buffers) => {
         assert(!closed, `append to closed ${name}`);
+        if (this.options.ioDelay !== undefined) await this.options.ioDelay();
         this.appendTo(file, name, epoch, buffers);
       },
       sync: async () => {
         assert(!closed, `sync of closed ${name}`);
+        if (this.options.ioDelay !== undefined) await this.options.ioDelay();
         this.syncFile(file, name, epoch);
       },
       close: async () => {

@@ -345,6 +345,11 @@ export class MutationLog {
 
   // ---- accessors ----------------------------------------------------------------------------------------
 
+  /** Global offset up to which the OS has this log's bytes (what survives a process crash). */
+  writtenEndOffset(): number {
+    return this.writtenEnd;
+  }
+
   /** Max decree appended (queued ones included) or found on disk; exact once `replay` ran. */
   maxDecree(): number {
     return this.maxDecreeSeen;

@@ -80,6 +80,12 @@ export interface CureView {
   isAlive(node: RpcAddress): boolean;
   /** The node config-synced its stored replicas since it last turned alive (upstream `has_collected`). */
   hasCollected(node: RpcAddress): boolean;
+  /**
+   * What the node last reported of this partition's replica, if it has collected since it last turned
+   * alive (or left the membership) and listed one. The dropped history can lose a last drop (a meta restart
+   * rebuilds it from reports, and its size bound evicts entries); the report is as good.
+   */
+  reportedReplica(node: RpcAddress, pc: PartitionConfig): DroppedReplica | undefined;
   readonly load: NodeLoad;
   /** mutation_2pc_min_replica_count as it applies to this partition's table. */
   readonly mutation2pcMinReplicaCount: number;
@@ -165,8 +171,9 @@ function onDdd(pc: PartitionConfig, dropped: readonly DroppedReplica[], view: Cu
       continue;
     }
     const entry = dropped.find((d) => d.node === node);
-    if (entry !== undefined && entry.ballot !== INVALID_BALLOT) {
-      collected.push(entry);
+    const reported = entry !== undefined && entry.ballot !== INVALID_BALLOT ? entry : view.reportedReplica(node, pc);
+    if (reported !== undefined) {
+      collected.push(reported);
     } else if (view.hasCollected(node)) {
       // It reported its replicas and this one was not among them.
       collected.push({ node, timeMs: NO_DROP_TIME, ballot: INVALID_BALLOT, lastCommittedDecree: INVALID_DECREE, lastPreparedDecree: INVALID_DECREE });

@@ -28,6 +28,7 @@ import {
 import type { MetaStateStore } from '../metastore/meta-state-store.ts';
 import type { RpcAddress, RpcChannel } from '../rpc/transport.ts';
 import {
+  NO_DROP_TIME,
   checkSize,
   collectDropReplica,
   newConfigContext,
@@ -426,6 +427,12 @@ export class PartitionService {
         aliveNodes: alive,
         isAlive: (n) => this.liveness.isAlive(n),
         hasCollected: (n) => this.collected.has(n),
+        reportedReplica: (n, pc) => {
+          if (!this.collected.has(n)) return undefined;
+          const info = this.storedReplicas.get(n)?.get(gpidKey(pc.appId, pc.partitionIndex));
+          if (info === undefined) return undefined;
+          return { node: n, timeMs: NO_DROP_TIME, ballot: info.ballot, lastCommittedDecree: info.lastCommittedDecree, lastPreparedDecree: info.lastPreparedDecree };
+        },
         load,
         mutation2pcMinReplicaCount: this.min2pc(app),
         replicaAssignDelayMs: this.options.replicaAssignDelayMs,

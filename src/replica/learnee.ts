@@ -7,7 +7,8 @@
  *     it right after the answer;
  *   - LT_LOG: the plog still holds the learner's next decree: a bounded run of committed mutations read from
  *     the plog is sent inline (our transport instead of upstream's file copy), and the learner asks again;
- *   - LT_APP: otherwise (the plog was collected): a checkpoint copy — not available yet (ERR_NOT_IMPLEMENTED).
+ *   - LT_APP: otherwise (the plog was collected): the learner copies a fresh checkpoint over RPC_NFS_COPY
+ *     (checkpoint-copy.ts) and asks again from its decree.
  */
 import { isPegasusError, type ErrorCode } from '../base/error-code.ts';
 import { REPLICATION_RPCS } from '../idl/codec/replication-rpcs.ts';
@@ -160,8 +161,21 @@ export class LearneeSide {
       // Nothing committed to ship yet (the learner is level with the commit point): come back shortly.
       return answer('ERR_TRY_AGAIN');
     }
-    r.env.logger?.warn({ gpid: r.name, learner: node, learnStart }, 'learner needs a checkpoint copy (LT_APP), not available yet');
-    return answer('ERR_NOT_IMPLEMENTED');
+    // The plog no longer reaches back to the learner's next decree: it copies a checkpoint of everything
+    // applied here (the plog keeps what follows it: GC never passes the newest checkpoint).
+    let decree: number;
+    try {
+      decree = await r.db.syncCheckpoint();
+    } catch (e) {
+      if (!isPegasusError(e)) throw e;
+      return answer(e.code);
+    }
+    if (r.status !== 'PS_PRIMARY' || this.learners.get(node) !== info) return answer('ERR_INVALID_STATE');
+    this.roundsAnswered.app++;
+    return answer('ERR_OK', {
+      type: LearnType.LT_APP,
+      state: { fromDecreeExcluded, toDecreeIncluded: decree, meta: Buffer.alloc(0), files: [] },
+    });
   }
 
   /** Every decree of [from, to] is still in the prepare list. */

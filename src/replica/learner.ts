@@ -90,7 +90,8 @@ export class LearnerSide {
           if (result.errorName !== 'ERR_OK' || result.result === undefined) return this.retryLater(signature, result.errorName);
           const response = rpc.decodeResponse(result.result, 0);
           if (response.err !== 'ERR_OK') return this.retryLater(signature, response.err);
-          await this.apply(signature, response);
+          if (response.type === LearnType.LT_APP) await this.applyCheckpoint(signature, primary, response);
+          else await this.apply(signature, response);
         },
         (e: unknown) => this.retryLater(signature, isPegasusError(e) ? e.code : String(e)),
       )
@@ -146,6 +147,20 @@ export class LearnerSide {
       this.roundsApplied.log++;
       this.kick();
     }
+  }
+
+  /** LT_APP: copy the learnee's checkpoint, make it this replica's data, then ask again from its decree. */
+  private async applyCheckpoint(signature: number, learnee: string, response: LearnResponse): Promise<void> {
+    const r = this.replica;
+    const decree = response.state.toDecreeIncluded;
+    if (decree <= r.db.lastAppliedDecree()) return this.retryLater(signature, `checkpoint ${decree} is not ahead of this replica`);
+    await r.env.copyCheckpointFrom(learnee, decree);
+    if (!this.current(signature)) return;
+    await r.replaceStorageWithCheckpoint(decree);
+    if (!this.current(signature)) return;
+    this.roundsApplied.app++;
+    this.roundInFlight = false;
+    this.kick();
   }
 
   /** With prepares flowing, learning is done once everything before the prepare start is applied. */

@@ -8,7 +8,9 @@ import type { EnvClock } from '../base/clock.ts';
 import type { Gpid } from '../base/gpid.ts';
 import type { AppInfo } from '../idl/meta.ts';
 import type { ConfigurationUpdateRequest, ConfigurationUpdateResponse } from '../idl/replication.ts';
+import type { MutationLog } from '../log/mutation-log.ts';
 import type { RpcAddress, RpcChannel } from '../rpc/transport.ts';
+import type { PartitionDb } from '../storage/rrdb/partition-db.ts';
 
 export interface ReplicaLogger {
   info(fields: object, message: string): void;
@@ -70,7 +72,9 @@ export const REPLICA_TIMING_DEFAULT: ReplicaTiming = {
 
 /**
  * Deliberately broken variants, for the simulator to prove its checkers catch real PacificA bugs
- * (simulation.md "Anti-toy gates"). Never set outside those tests.
+ * (simulation.md "Anti-toy gates"). Never set outside those tests. `read-on-secondary` serves reads in
+ * any role (a secondary, or a primary paused after losing its lease); `apply-before-logging` commits and
+ * acknowledges before the plog write completes, on the primary and on secondaries.
  */
 export type BrokenVariant = 'commit-before-all-acks' | 'read-on-secondary' | 'skip-reconciliation' | 'apply-before-logging';
 
@@ -103,6 +107,16 @@ export interface ReplicaEnv {
    * every second; resolves with the meta's answer, rejects when the stub gives up or closes.
    */
   updateConfigurationOnMeta(request: ConfigurationUpdateRequest): Promise<ConfigurationUpdateResponse>;
+  /**
+   * LT_APP, learner side: copies the learnee's `checkpoint.<decree>` into this replica's staging area over
+   * RPC_NFS_COPY; resolves with the bytes copied. The replica's own store and plog stay open meanwhile.
+   */
+  copyCheckpointFrom(learnee: RpcAddress, decree: number): Promise<number>;
+  /**
+   * LT_APP, learner side, after the replica closed its store and plog: the staged checkpoint becomes the
+   * replica's data (applied = flushed = `decree`), with an empty plog; both are returned open.
+   */
+  installLearnedCheckpoint(decree: number): Promise<{ db: PartitionDb; log: MutationLog }>;
   /** Test-only: run a broken variant (see BrokenVariant). */
   readonly brokenVariant?: BrokenVariant;
 }

@@ -126,11 +126,18 @@ export class Replica {
   /** Counters for status pages and the simulator's coverage figures. */
   readonly stats = { promotions: 0, reconciledDecrees: 0, remoteFailures: 0 };
 
+  private dbNow: PartitionDb;
+  private logNow: MutationLog;
+  /** LT_APP is replacing the store and plog: nothing may touch them meanwhile. */
+  private swappingStorage = false;
+
   private constructor(
-    readonly db: PartitionDb,
-    readonly log: MutationLog,
+    db: PartitionDb,
+    log: MutationLog,
     readonly env: ReplicaEnv,
   ) {
+    this.dbNow = db;
+    this.logNow = log;
     this.durableBallot = env.persistedBallot();
     this.timestamps = new MutationTimestamps(() => env.clock.nowMs());
     this.prepareList = new PrepareList<ReplicaMutation>(db.lastAppliedDecree(), env.prepareListCapacity, (mutation) => this.onCommit(mutation));
@@ -165,6 +172,7 @@ export class Replica {
   // ---- checkpoints and plog GC (§3.4) -----------------------------------------------------------------
 
   private checkpointRunning = false;
+  private checkpointDone: Promise<void> = Promise.resolve();
 
   private scheduleCheckpoint(): void {
     const timing = this.env.timing;
@@ -180,8 +188,13 @@ export class Replica {
    * never what a replay from the flushed decree needs: durable ≤ flushed). A learner whose start decree
    * the plog no longer covers is then taught from a checkpoint (LT_APP).
    */
-  private async onCheckpointTimer(): Promise<void> {
-    if (this.checkpointRunning || this.closed || this.statusNow === 'PS_ERROR') return;
+  private onCheckpointTimer(): Promise<void> {
+    if (this.checkpointRunning || this.swappingStorage || this.closed || this.statusNow === 'PS_ERROR') return Promise.resolve();
+    this.checkpointDone = this.checkpointOnce();
+    return this.checkpointDone;
+  }
+
+  private async checkpointOnce(): Promise<void> {
     this.checkpointRunning = true;
     const timing = this.env.timing;
     try {
@@ -219,6 +232,36 @@ export class Replica {
   }
 
   // ---- accessors --------------------------------------------------------------------------------------
+
+  get db(): PartitionDb {
+    return this.dbNow;
+  }
+
+  get log(): MutationLog {
+    return this.logNow;
+  }
+
+  /**
+   * LT_APP on the learner: closes the store and plog, installs the learned checkpoint in their place and
+   * restarts the prepare list at its decree. The caller (the learner) holds prepares off meanwhile.
+   */
+  async replaceStorageWithCheckpoint(decree: number): Promise<void> {
+    assert(!this.swappingStorage, 'two storage swaps at once');
+    this.swappingStorage = true;
+    try {
+      while (this.checkpointRunning) await this.checkpointDone;
+      await this.applying;
+      await this.logNow.close();
+      await this.dbNow.close();
+      const { db, log } = await this.env.installLearnedCheckpoint(decree);
+      this.dbNow = db;
+      this.logNow = log;
+      await db.loadCheckpoints();
+      this.prepareList.reset(db.lastAppliedDecree());
+    } finally {
+      this.swappingStorage = false;
+    }
+  }
 
   get status(): ReplicaStatus {
     return this.statusNow;
@@ -483,7 +526,11 @@ export class Replica {
 
   /** Runs a read if this replica may serve it: the primary, after reconciliation. */
   async onClientRead<T>(read: (db: PartitionDb) => Promise<T>): Promise<T> {
-    if (this.env.brokenVariant === 'read-on-secondary' && this.statusNow === 'PS_SECONDARY') return read(this.db);
+    // The broken variant serves reads in any role but ERROR: as a secondary, or as a primary that lost its lease.
+    if (this.env.brokenVariant === 'read-on-secondary' && this.statusNow !== 'PS_ERROR' && this.statusNow !== 'PS_POTENTIAL_SECONDARY') {
+      if (this.statusNow !== 'PS_PRIMARY') this.env.logger?.info({ gpid: this.name, status: this.statusNow }, 'broken variant: read served without being primary');
+      return read(this.db);
+    }
     if (this.statusNow !== 'PS_PRIMARY') throw new PegasusError('ERR_INVALID_STATE', `${this.name} is not primary`);
     if (this.prepareList.lastCommittedDecree() < this.readsAllowedFromDecree) {
       throw new PegasusError('ERR_INVALID_STATE', `${this.name} is still reconciling`);
@@ -617,15 +664,17 @@ export class Replica {
    */
   private onCommit(mutation: ReplicaMutation): void {
     this.applying = this.applying.then(async () => {
+      // Committed but not applied here (this replica failed): the write stands in the group, so its clients
+      // get no answer rather than a refusal.
       if (this.statusNow === 'PS_ERROR') {
-        for (const reply of mutation.takeReplies()) reply.error('ERR_INVALID_STATE');
+        mutation.takeReplies();
         return;
       }
       try {
         const responses = await this.db.apply(mutation.decree, mutation.timestampUs, mutation.writes);
         mutation.takeReplies().forEach((reply, i) => reply.ok(responses[i]!));
       } catch (e) {
-        for (const reply of mutation.takeReplies()) reply.error('ERR_INVALID_STATE');
+        mutation.takeReplies();
         this.onLocalFailure(e);
       }
     });
@@ -1117,9 +1166,14 @@ export class Replica {
     this.failWaiting('ERR_INVALID_STATE');
   }
 
+  /**
+   * Writes still queued never got a decree: they are refused (`errorName`), and a client may safely send
+   * them again. Writes already prepared may still commit under the next primary, so they get no answer, as
+   * upstream gives none: the client times out and treats the outcome as unknown.
+   */
   private failWaiting(errorName: ErrorCode): void {
     for (const waiting of this.queue.drain()) waiting.reply.error(errorName);
-    for (const reply of this.takeTailReplies()) reply.error(errorName);
+    this.takeTailReplies();
   }
 
   /** The client replies waiting on uncommitted mutations, taken out of them. */

@@ -29,10 +29,11 @@ test('a larger ballot allows any role, except SECONDARY for a replica that lost 
     assert.equal(transitionAllowed(at('PS_POTENTIAL_SECONDARY'), to, true), true, `POTENTIAL_SECONDARY -> ${to}`);
     assert.equal(transitionAllowed(at('PS_INACTIVE', true), to, true), true, `INACTIVE(t) -> ${to}`);
   }
-  // Freshly opened (or removed) replicas may have lost acknowledged log bytes: they come back by learning.
+  // Freshly opened (or removed) replicas may have lost acknowledged log bytes: they come back by learning,
+  // or by the meta's explicit CT_ASSIGN_PRIMARY (for which the replica first marks itself transient).
   assert.equal(transitionAllowed(at('PS_INACTIVE'), 'PS_SECONDARY', true), false);
+  assert.equal(transitionAllowed(at('PS_INACTIVE'), 'PS_PRIMARY', true), false);
   assert.equal(transitionAllowed(at('PS_INACTIVE'), 'PS_POTENTIAL_SECONDARY', true), true);
-  assert.equal(transitionAllowed(at('PS_INACTIVE'), 'PS_PRIMARY', true), true, 'the meta may assign a restarted last drop');
 });
 
 test('ERROR is terminal', () => {

@@ -5,9 +5,12 @@
  * two different memberships.
  *
  * One deliberate tightening: a replica that is INACTIVE without the transient flag — freshly opened after a
- * restart, or removed — never becomes SECONDARY directly, at any ballot. It may have lost acknowledged log
- * bytes in a machine crash, so it must come back through learning (POTENTIAL_SECONDARY), which copies what
- * it lacks. Upstream relies on the primary noticing the restart; here the rule makes it impossible.
+ * restart, or removed — never becomes SECONDARY or PRIMARY merely because a configuration names it, at any
+ * ballot. It may have lost acknowledged log bytes in a machine crash, so it comes back through learning
+ * (POTENTIAL_SECONDARY), or as primary only through the meta's explicit CT_ASSIGN_PRIMARY (the DDD rule,
+ * which weighs what each candidate reported; the replica marks itself transient for that request). Upstream
+ * would resume it when a config sync still names it (e.g. its own update's answer was lost in the crash),
+ * which loses acknowledged writes after a machine crash.
  */
 export type ReplicaStatus = 'PS_INACTIVE' | 'PS_PRIMARY' | 'PS_SECONDARY' | 'PS_POTENTIAL_SECONDARY' | 'PS_ERROR';
 
@@ -22,7 +25,7 @@ export function transitionAllowed(from: StatusNow, to: ReplicaStatus, ballotIncr
   if (to === 'PS_ERROR' || to === 'PS_INACTIVE') return true;
   if (from.status === to) return true;
   const freshInactive = from.status === 'PS_INACTIVE' && !from.inactiveIsTransient;
-  if (to === 'PS_SECONDARY' && freshInactive) return false;
+  if ((to === 'PS_SECONDARY' || to === 'PS_PRIMARY') && freshInactive) return false;
   if (ballotIncreases) return true;
   switch (to) {
     case 'PS_POTENTIAL_SECONDARY':

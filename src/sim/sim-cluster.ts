@@ -42,6 +42,8 @@ export interface SimClusterOptions {
   readonly memtableBytesMax: number;
   /** Client operation timeout. */
   readonly clientTimeoutMs: number;
+  /** Plog appends and syncs take up to this long (0: instant). */
+  readonly slowDiskMaxMs: number;
   /** Test-only: every replica runs this broken variant (the checkers must catch it). */
   readonly brokenVariant?: BrokenVariant;
 }
@@ -119,17 +121,26 @@ export class SimCluster {
   readonly clientNode: SimNode;
   private metaServer: MetaServer | undefined;
   private readonly stubs = new Map<RpcAddress, ReplicaStub>();
-  private client: PegasusClient | undefined;
+  private readonly clients = new Map<number, PegasusClient>();
 
   constructor(readonly options: SimClusterOptions) {
     this.world = new SimWorld(options.world);
     const skew = (address: RpcAddress): number => options.skewMs?.get(address) ?? 0;
     this.metaNode = this.world.addNode(SIM_META_ADDRESS, { skewMs: skew(SIM_META_ADDRESS) });
-    // Small plog files, so GC has whole files to drop.
-    const storage = { memtableBytesMax: options.memtableBytesMax, log: { forceFlush: options.plogForceFlush, fileSizeBytesMax: 4096 } };
-    this.replicaNodes = Array.from({ length: options.replicaServerCount }, (_, i) =>
-      this.world.addNode(simReplicaAddress(i), { skewMs: skew(simReplicaAddress(i)), storage }),
-    );
+    const diskRandom = this.world.random.fork('slow-disk');
+    this.replicaNodes = Array.from({ length: options.replicaServerCount }, (_, i) => {
+      const address = simReplicaAddress(i);
+      // The delay is an event of the process doing the I/O: if it dies meanwhile, the write never happens.
+      const ioDelay = (): Promise<void> =>
+        new Promise((resolve) => this.world.loop.scheduleAfter(diskRandom.int(0, options.slowDiskMaxMs), 'disk io', resolve, this.world.node(address).process));
+      // Small plog files, so GC has whole files to drop.
+      const storage = {
+        memtableBytesMax: options.memtableBytesMax,
+        log: { forceFlush: options.plogForceFlush, fileSizeBytesMax: 4096 },
+        ...(options.slowDiskMaxMs > 0 ? { ioDelay } : {}),
+      };
+      return this.world.addNode(address, { skewMs: skew(address), storage });
+    });
     this.clientNode = this.world.addNode(SIM_CLIENT_ADDRESS);
   }
 
@@ -181,16 +192,23 @@ export class SimCluster {
     return this.world.node(address).alive ? this.stubs.get(address) : undefined;
   }
 
-  /** A client on the clients' machine that sends each request once (unknown outcomes stay unknown). */
-  async table(): Promise<Table> {
-    this.client ??= PegasusClient.create({
-      metaServers: [SIM_META_ADDRESS],
-      channel: this.clientNode.channel,
-      clock: this.clientNode.clientClock,
-      timeoutMs: this.options.clientTimeoutMs,
-      attemptsMax: 1,
-    });
-    return this.client.openTable(SIM_TABLE);
+  /**
+   * The table through client `clientId`'s own PegasusClient (its own routing cache, as separate client
+   * processes have), on the clients' machine; each request is sent once, so unknown outcomes stay unknown.
+   */
+  async table(clientId = 0): Promise<Table> {
+    let client = this.clients.get(clientId);
+    if (client === undefined) {
+      client = PegasusClient.create({
+        metaServers: [SIM_META_ADDRESS],
+        channel: this.clientNode.channel,
+        clock: this.clientNode.clientClock,
+        timeoutMs: this.options.clientTimeoutMs,
+        attemptsMax: 1,
+      });
+      this.clients.set(clientId, client);
+    }
+    return client.openTable(SIM_TABLE);
   }
 
   // ---- faults -----------------------------------------------------------------------------------------
@@ -231,13 +249,13 @@ export class SimCluster {
    * meta holds DEAD under upstream's DDD rule (every member lost; it waits for an operator): those are
    * listed in `dddPartitions()` instead (simulation.md "Liveness with DDD").
    */
-  healthy(): boolean {
+  healthy(options: { excludeDdd: boolean } = { excludeDdd: false }): boolean {
     const meta = this.meta;
     if (meta === undefined) return false;
     const response = meta.queryConfig({ appName: SIM_TABLE, partitionIndices: [] });
     if (response.err !== 'ERR_OK') return false;
     const replicas = this.liveReplicas();
-    const ddd = new Set(this.dddPartitions());
+    const ddd = new Set(options.excludeDdd ? this.dddPartitions() : []);
     for (const pc of response.partitions) {
       if (ddd.has(pc.pid.partitionIndex)) continue;
       if (pc.ballot <= 0 || pc.secondaries.length + 1 < this.options.maxReplicaCount) return false;

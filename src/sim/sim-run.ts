@@ -38,6 +38,10 @@ export interface SwarmConfig {
   readonly metaCrashes: boolean;
   readonly clockSkew: boolean;
   readonly plogForceFlush: boolean;
+  /** Plog I/O latency bound (0: instant). */
+  readonly slowDiskMaxMs: number;
+  /** With plog_force_flush: every replica server loses power at once, now and then. */
+  readonly powerLoss: boolean;
 }
 
 export interface SimCoverage {
@@ -74,8 +78,10 @@ const HASH_KEYS = ['h0', 'h1', 'h2', 'h3', 'h4', 'h5'];
 const SORT_KEYS = ['a', 'b', 'c', 'd'];
 const EVENTS_MAX = 3_000_000;
 const HEALTHY_WITHIN_MS = 60_000;
+/** Search budget per hash key: generous, since a fault-heavy part has many writes of unknown outcome. */
+const CHECK_LIMITS = { maxSearchSteps: 10_000_000 } as const;
 
-function drawSwarm(random: SimRandom): SwarmConfig {
+export function drawSwarm(random: SimRandom): SwarmConfig {
   return {
     dropRate: random.pick([0, 0, 0.005, 0.02]),
     duplicateRate: random.pick([0, 0.01, 0.05]),
@@ -85,7 +91,11 @@ function drawSwarm(random: SimRandom): SwarmConfig {
     machineCrash: random.chance(0.4),
     metaCrashes: random.chance(0.3),
     clockSkew: random.chance(0.5),
-    plogForceFlush: random.chance(0.2),
+    plogForceFlush: random.chance(0.3),
+    // Up to HDD-under-load latencies: a disk slower than the network is where "ack before the log write"
+    // shows.
+    slowDiskMaxMs: random.pick([0, 0, 5, 30, 120]),
+    powerLoss: random.chance(0.6),
   };
 }
 
@@ -108,6 +118,7 @@ export async function runSimulation(seed: number, options: SimRunOptions = {}): 
     plogForceFlush: swarm.plogForceFlush,
     memtableBytesMax: 4096,
     clientTimeoutMs: 2000,
+    slowDiskMaxMs: swarm.slowDiskMaxMs,
     ...(options.brokenVariant === undefined ? {} : { brokenVariant: options.brokenVariant }),
   });
   const world = cluster.world;
@@ -150,7 +161,7 @@ export async function runSimulation(seed: number, options: SimRunOptions = {}): 
       root.fork('workload'),
       { nowMs: () => world.loop.nowMs, sleep: (ms) => cluster.clientNode.clientClock.sleep(ms) },
     );
-    workload.start(() => cluster.table());
+    workload.start((clientId) => cluster.table(clientId));
     const faults = new FaultInjector(cluster, swarm, faultRandom, coverage);
     faults.start();
     run = await world.runUntil(() => checkInvariants() || workload.done || assertion !== undefined, EVENTS_MAX);
@@ -162,7 +173,10 @@ export async function runSimulation(seed: number, options: SimRunOptions = {}): 
     for (const node of [cluster.metaNode, ...cluster.replicaNodes]) if (!node.alive) await cluster.restartServer(node.address);
     const healDeadlineMs = world.loop.nowMs + HEALTHY_WITHIN_MS;
     run = await world.runUntil(() => checkInvariants() || (workload.done && cluster.healthy()) || world.loop.nowMs > healDeadlineMs || assertion !== undefined, EVENTS_MAX);
-    if (invariants.violations.length === 0 && assertion === undefined && !cluster.healthy()) failures.push(`not healthy ${HEALTHY_WITHIN_MS} ms after the faults stopped (${run.reason})`);
+    // Only partitions the DDD rule still holds DEAD at the deadline are excused (simulation.md).
+    if (invariants.violations.length === 0 && assertion === undefined && !cluster.healthy({ excludeDdd: true })) {
+      failures.push(`not healthy ${HEALTHY_WITHIN_MS} ms after the faults stopped (${run.reason})`);
+    }
 
     // Hash keys of DEAD (DDD) partitions cannot be read until an operator acts: they are left out of the
     // final read and of the checks that need it.
@@ -210,13 +224,13 @@ export async function runSimulation(seed: number, options: SimRunOptions = {}): 
       details += `\n--- whole history of ${hashKey} ---\n${formatHistory(workload.history.filter((e) => e.hashKey === hashKey))}`;
     }
     if (failures.length === 0 && finalState !== undefined) {
-      const linear = checkLinearizable(workload.history);
+      const linear = checkLinearizable(workload.history, CHECK_LIMITS);
       for (const f of linear.failures) {
         failures.push(`not linearizable on ${f.hashKey}: ${f.explanation}`);
         details += `\n--- minimal failing history (${f.hashKey}) ---\n${formatHistory(f.entries)}`;
       }
       for (const i of linear.inconclusive) failures.push(`linearizability inconclusive on ${i.hashKey}: ${i.reason}`);
-      const durable = checkDurability(workload.history.filter((e) => readableKeys.includes(e.hashKey)), finalState);
+      const durable = checkDurability(workload.history.filter((e) => readableKeys.includes(e.hashKey)), finalState, CHECK_LIMITS);
       if (!durable.ok) {
         for (const l of durable.lost.slice(0, 5)) failures.push(`durability: lost ${l.hashKey}/${l.sortKey}: ${l.explanation}`);
         for (const u of durable.unreachable.slice(0, 3)) failures.push(`durability: final state of ${u.hashKey} unreachable: ${u.explanation}`);
@@ -229,7 +243,7 @@ export async function runSimulation(seed: number, options: SimRunOptions = {}): 
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
-  if (failures.length > 0) details = `${world.failureReport()}${details}`;
+  if (failures.length > 0 || (options.dumpHashKeys?.length ?? 0) > 0) details = `${world.failureReport()}${details}`;
   else if (details !== '') details = `seed ${seed}${details}`;
   return {
     seed,
@@ -283,6 +297,8 @@ class FaultInjector {
     if (this.swarm.processCrashes || this.swarm.machineCrash) choices.push(() => this.crashReplicaServer());
     if (this.swarm.partitions) choices.push(() => this.partition());
     if (this.swarm.metaCrashes) choices.push(() => this.crashMeta());
+    // The promise with fsync on: no acknowledged write is lost under any crashes, all at once included.
+    if (this.swarm.plogForceFlush && this.swarm.powerLoss) choices.push(() => this.powerLoss());
     if (choices.length === 0) return;
     this.random.pick(choices)();
   }
@@ -305,6 +321,19 @@ class FaultInjector {
       if (this.down !== address) return;
       this.down = undefined;
       if (!this.cluster.world.node(address).alive) void this.cluster.restartServer(address);
+    });
+  }
+
+  private powerLoss(): void {
+    if (this.down !== undefined) return;
+    const nodes = this.cluster.replicaNodes.map((n) => n.address);
+    for (const address of nodes) this.cluster.crashServer(address, true);
+    this.coverage.machineCrashes += nodes.length;
+    this.down = 'all';
+    this.cluster.world.loop.scheduleAfter(this.random.int(500, 4000), 'power back', () => {
+      if (this.down !== 'all') return;
+      this.down = undefined;
+      for (const address of nodes) if (!this.cluster.world.node(address).alive) void this.cluster.restartServer(address);
     });
   }
 

@@ -17,9 +17,13 @@
  * process died, every call through the view — and through the MemStores and plogs it opened — fails, so a
  * stale object of a dead process can never write over what its successor reads.
  *
- * Learning (later): copying a checkpoint between nodes is a copy of one `DurableImage` from this machine's
- * `disk` at `checkpointPath` to another machine's disk, then `MemStore.restoreFromCheckpoint` there; the
- * data directory of a replica is `dataDirOf(gpid)`, so a copy needs nothing more from this class than that.
+ * Learning a checkpoint (LT_APP) goes through the same chunked RPC as on real disks: a MemStore checkpoint
+ * is served as one file, its serialized image (storage/mem/mem-learn.ts); the learner stages the chunks in
+ * the replica directory (they survive a process crash, like files in `learn/`), and the install writes the
+ * learned store into a new incarnation of the data directory, then — in one synchronous step, the commit
+ * point — makes it the replica's data and gives it a new, empty plog. A crash before that step leaves the
+ * old data and plog in place (the half-built incarnation is unreferenced garbage); a dead process's view
+ * fails before it can commit.
  */
 import { PegasusError } from '../base/error-code.ts';
 import { formatGpid, type Gpid } from '../base/gpid.ts';
@@ -28,8 +32,12 @@ import { MemLogDir } from '../log/mem-log-dir.ts';
 import type { MutationLogOptions } from '../log/mutation-log.ts';
 import type { MoveAsideSuffix, OpenedReplicaFiles, ReplicaFileName, ReplicaStorage } from '../replica/stub/stub-env.ts';
 import type { RpcAddress } from '../rpc/transport.ts';
+import { assert } from '../base/assert.ts';
+import type { CheckpointFile } from '../storage/checkpoint-files.ts';
 import { MemDisk, type DurableImage } from '../storage/mem/mem-disk.ts';
+import { MemStagedFiles, learnedMemImage, memCheckpointManifest, readMemCheckpointFile } from '../storage/mem/mem-learn.ts';
 import { MemStore } from '../storage/mem/mem-store.ts';
+import { checkpointDirName } from '../storage/partition-store.ts';
 import { PartitionDb, type PartitionDbOptions } from '../storage/rrdb/partition-db.ts';
 import type { SimProcess } from './sim-process.ts';
 import type { SimRandom } from './sim-random.ts';
@@ -43,6 +51,8 @@ export interface SimStorageOptions {
   readonly memtableBytesMax?: number;
   /** Plog options other than the gpid and clock, e.g. `forceFlush` (plog_force_flush) or a small `fileSizeBytesMax`. */
   readonly log?: Partial<Omit<MutationLogOptions, 'gpid' | 'nowMs'>>;
+  /** A slow disk: every plog append and sync waits for this first (see MemLogDirOptions.ioDelay). */
+  readonly ioDelay?: () => Promise<void>;
   /** PartitionDb options other than identity and clock (cluster id, limits, scanner options). */
   readonly db?: Partial<Omit<PartitionDbOptions, 'gpid' | 'server' | 'clock'>>;
 }
@@ -57,11 +67,15 @@ interface ReplicaDir {
   readonly name: string;
   /**
    * The store's data directory on the MemDisk. It names this directory's incarnation, so a replica created
-   * again after a move aside starts empty instead of finding the moved store.
+   * again after a move aside starts empty instead of finding the moved store. An installed checkpoint
+   * replaces it with a new incarnation.
    */
-  readonly dataDir: string;
+  dataDir: string;
   readonly files: Map<ReplicaFileName, string>;
-  readonly logDir: MemLogDir;
+  /** Replaced by an empty one when a checkpoint is installed. */
+  logDir: MemLogDir;
+  /** Chunks of a checkpoint being learned (upstream's `learn/`). */
+  readonly staged: MemStagedFiles;
 }
 
 function gpidOfName(name: string): Gpid {
@@ -192,9 +206,10 @@ export class SimNodeStorage {
     if (dir === undefined && create) {
       dir = {
         name,
-        dataDir: `${REPS_DIR}/${name}.pegasus#${this.generation++}/data`,
+        dataDir: this.newDataDir(name),
         files: new Map(),
-        logDir: new MemLogDir({ nowMs: this.nowMs }),
+        logDir: this.newLogDir(),
+        staged: new MemStagedFiles(),
       };
       this.dirs.set(name, dir);
     }
@@ -213,6 +228,29 @@ export class SimNodeStorage {
     this.dirs.delete(name);
     this.movedDirs.set(moved, dir);
     return moved;
+  }
+
+  /** @internal A data directory no replica uses yet (a new incarnation of `<app>.<pidx>`'s). */
+  newDataDir(name: string): string {
+    return `${REPS_DIR}/${name}.pegasus#${this.generation++}/data`;
+  }
+
+  private newLogDir(): MemLogDir {
+    return new MemLogDir({ nowMs: this.nowMs, ...(this.options.ioDelay === undefined ? {} : { ioDelay: this.options.ioDelay }) });
+  }
+
+  /**
+   * @internal The commit point of an install, one synchronous step: `dataDir` (holding the learned store)
+   * becomes the replica's data and the plog starts empty; then the old incarnation's images are deleted.
+   */
+  installLearned(gpid: Gpid, dataDir: string): void {
+    const dir = this.dirs.get(formatGpid(gpid));
+    if (dir === undefined) throw new PegasusError('ERR_OBJECT_NOT_FOUND', `no replica ${formatGpid(gpid)} here`);
+    const oldDataDir = dir.dataDir;
+    dir.dataDir = dataDir;
+    dir.logDir = this.newLogDir();
+    dir.staged.clear();
+    for (const name of this.disk.list(oldDataDir)) this.disk.delete(`${oldDataDir}/${name}`);
   }
 
   /** @internal */
@@ -270,6 +308,66 @@ class SimReplicaStorage implements ReplicaStorage {
   async moveAside(gpid: Gpid, suffix: MoveAsideSuffix): Promise<string> {
     this.check(`move ${formatGpid(gpid)} aside`);
     return this.machine.moveAside(gpid, suffix);
+  }
+
+  async checkpointManifest(gpid: Gpid, decree: number): Promise<CheckpointFile[]> {
+    this.check(`list checkpoint ${decree} of ${formatGpid(gpid)}`);
+    return memCheckpointManifest(this.disk, this.checkpointPathOf(gpid, decree));
+  }
+
+  async readCheckpointFile(gpid: Gpid, decree: number, name: string, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    this.check(`read checkpoint ${decree} of ${formatGpid(gpid)}`);
+    return readMemCheckpointFile(this.disk, this.checkpointPathOf(gpid, decree), name, offsetBytes, lengthBytes);
+  }
+
+  async stageLearnedFile(gpid: Gpid, name: string, offsetBytes: number, bytes: Buffer): Promise<void> {
+    this.check(`stage ${name} for ${formatGpid(gpid)}`);
+    this.existingDir(gpid).staged.stage(name, offsetBytes, bytes);
+  }
+
+  async discardStagedFiles(gpid: Gpid): Promise<void> {
+    this.check(`discard staged files of ${formatGpid(gpid)}`);
+    this.machine.dir(gpid, false)?.staged.clear();
+  }
+
+  async installLearnedCheckpoint(
+    gpid: Gpid,
+    decree: number,
+    logOptions: Partial<Omit<MutationLogOptions, 'gpid' | 'nowMs'>> = {},
+  ): Promise<OpenedReplicaFiles> {
+    const what = `install checkpoint ${decree} for ${formatGpid(gpid)}`;
+    this.check(what);
+    const dir = this.existingDir(gpid);
+    const nowMs = this.machine.nowMs;
+    const image = learnedMemImage(dir.staged, decree, nowMs());
+    // Built where nothing refers to it yet: until the commit below, a crash leaves the old replica whole.
+    const dataDir = this.machine.newDataDir(dir.name);
+    const checkpointPath = `${dataDir}/${checkpointDirName(decree)}`;
+    this.disk.set(checkpointPath, image);
+    const store = await MemStore.restoreFromCheckpoint(this.disk, checkpointPath, dataDir, { nowMs, memtableBytesMax: this.machine.memtableBytesMax() });
+    assert(store.lastAppliedDecree() === decree && store.lastFlushedDecree() === decree, `learned store opened at ${store.lastAppliedDecree()}, not ${decree}`);
+    try {
+      this.check(what);
+      this.machine.installLearned(gpid, dataDir);
+      const log = await MemLog.open(dir.logDir, { ...this.machine.options.log, ...logOptions, gpid, nowMs });
+      const db = new PartitionDb(store, { ...this.machine.options.db, gpid, server: this.process.address, clock: { nowMs } });
+      return { db, log };
+    } catch (e) {
+      // A dead process cannot close (its disk view is fenced); the store then dies with it.
+      await store.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private existingDir(gpid: Gpid): ReplicaDir {
+    const dir = this.machine.dir(gpid, false);
+    if (dir === undefined) throw new PegasusError('ERR_OBJECT_NOT_FOUND', `no replica ${formatGpid(gpid)} here`);
+    return dir;
+  }
+
+  private checkpointPathOf(gpid: Gpid, decree: number): string {
+    if (!Number.isSafeInteger(decree) || decree < 0) throw new PegasusError('ERR_INVALID_PARAMETERS', `decree ${decree}`);
+    return `${this.existingDir(gpid).dataDir}/${checkpointDirName(decree)}`;
   }
 
   private check(what: string): void {

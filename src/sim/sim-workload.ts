@@ -7,6 +7,7 @@
  * Outcomes: success → `ok`; a failed read → `fail` (a read changes nothing); a failed write → `unknown`
  * (a timeout or an error after the write reached a primary says nothing about whether it will commit).
  */
+import { PegasusMetaError } from '../client/errors.ts';
 import type { Table } from '../client/table.ts';
 import { CasCheckType } from '../idl/rrdb.ts';
 import type { HistoryEntry, SimOp, SimOutcome, SimResult } from './check/history.ts';
@@ -56,10 +57,10 @@ export class Workload {
   }
 
   /** Starts every client; each runs until its operations are done or the workload is stopped. */
-  start(table: () => Promise<Table>): void {
+  start(table: (clientId: number) => Promise<Table>): void {
     for (let c = 0; c < this.options.clients; c++) {
       const random = this.random.fork(`client-${c}`);
-      void this.runClient(c, random, table).finally(() => {
+      void this.runClient(c, random, () => table(c)).finally(() => {
         this.finishedClients++;
       });
     }
@@ -110,9 +111,27 @@ export class Workload {
       return { status: 'ok', result: await run(table, hashKey, op) };
     } catch (e) {
       const error = (e as { code?: string }).code ?? (e instanceof Error ? e.message : String(e));
-      return isRead ? { status: 'fail', error } : { status: 'unknown', error };
+      return isRead || neverApplied(e) ? { status: 'fail', error } : { status: 'unknown', error };
     }
   }
+}
+
+/**
+ * Errors that prove a write did not take effect: the request never left the client (no primary known, the
+ * meta unreachable), or a replica refused it before it could get a decree (not primary or not hosted
+ * there, too few members, queue full, bad request; a write already prepared is never refused, it gets no
+ * answer). Anything else — a timeout, a lost connection — leaves the outcome unknown.
+ */
+function neverApplied(e: unknown): boolean {
+  let cause: unknown = e;
+  // The client wraps the last attempt's failure (ERR_RETRY_EXHAUSTED, a timeout) around its cause.
+  while (cause instanceof Error && (cause as { code?: string }).code === 'ERR_RETRY_EXHAUSTED' && cause.cause !== undefined) cause = cause.cause;
+  if (!(cause instanceof Error)) return false;
+  const code = (cause as { code?: string }).code;
+  const address = (cause as { address?: string }).address;
+  if (cause instanceof PegasusMetaError) return true;
+  if (address === undefined) return code === 'ERR_INVALID_STATE';
+  return code === 'ERR_INVALID_STATE' || code === 'ERR_OBJECT_NOT_FOUND' || code === 'ERR_NOT_ENOUGH_MEMBER' || code === 'ERR_BUSY' || code === 'ERR_INVALID_DATA';
 }
 
 const CHECK_TYPE = { exists: CasCheckType.CT_VALUE_EXIST, notExists: CasCheckType.CT_VALUE_NOT_EXIST, valueEquals: CasCheckType.CT_VALUE_BYTES_EQUAL } as const;

@@ -49,11 +49,12 @@ function view(overrides: Partial<CureView> & { alive?: string[]; collected?: str
     aliveNodes: [...alive].sort(),
     isAlive: (n) => alive.includes(n),
     hasCollected: (n) => collected.includes(n),
+    reportedReplica: () => undefined,
     load: load(),
     mutation2pcMinReplicaCount: 2,
     replicaAssignDelayMs: DELAY,
     ...overrides,
-  };
+  } as CureView;
 }
 
 function dropped(node: string, timeMs: number, ballot = INVALID_BALLOT, committed = -1, prepared = -1): DroppedReplica {

@@ -7,11 +7,14 @@
 import type { EnvClock, TimerHandle } from '../../src/base/clock.ts';
 import { PegasusError } from '../../src/base/error-code.ts';
 import { formatGpid, type Gpid } from '../../src/base/gpid.ts';
-import { MemLog, MemLogDir } from '../../src/log/index.ts';
+import { MemLog, MemLogDir, type MutationLogOptions } from '../../src/log/index.ts';
 import type { MoveAsideSuffix, OpenedReplicaFiles, ReplicaFileName, ReplicaStorage, ReplicaStubConfig, ReplicaStubEnv, StubLogger } from '../../src/replica/stub/stub-env.ts';
 import { RpcHandlerTable, createReply, dispatchRpc, type RpcCall, type RpcCallResult, type RpcChannel, type RpcRequest } from '../../src/rpc/transport.ts';
+import type { CheckpointFile } from '../../src/storage/checkpoint-files.ts';
 import { MemDisk } from '../../src/storage/mem/mem-disk.ts';
+import { MemStagedFiles, learnedMemImage, memCheckpointManifest, readMemCheckpointFile } from '../../src/storage/mem/mem-learn.ts';
 import { MemStore } from '../../src/storage/mem/mem-store.ts';
+import { checkpointDirName } from '../../src/storage/partition-store.ts';
 import { PartitionDb } from '../../src/storage/rrdb/partition-db.ts';
 
 export const SELF = '10.0.0.1:34801';
@@ -123,6 +126,7 @@ interface MemReplicaDir {
   generation: number;
   files: Map<ReplicaFileName, string>;
   logDir: MemLogDir;
+  staged: MemStagedFiles;
 }
 
 /** Replica directories on a simulated disk that survive the stub (a restart reopens them). */
@@ -146,18 +150,72 @@ export class MemReplicaStorage implements ReplicaStorage {
     const name = formatGpid(gpid);
     let dir = this.dirs.get(name);
     if (dir === undefined) {
-      dir = { generation: this.generation++, files: new Map(), logDir: new MemLogDir({ nowMs: () => this.clock.nowMs() }) };
+      dir = { generation: this.generation++, files: new Map(), logDir: this.newLogDir(), staged: new MemStagedFiles() };
       this.dirs.set(name, dir);
     }
     return dir;
   }
 
+  private newLogDir(): MemLogDir {
+    return new MemLogDir({ nowMs: () => this.clock.nowMs() });
+  }
+
+  private dataDirOf(gpid: Gpid, generation: number): string {
+    return `/reps/${formatGpid(gpid)}.pegasus#${generation}/data`;
+  }
+
   async openReplica(gpid: Gpid): Promise<OpenedReplicaFiles> {
     const dir = this.dir(gpid);
     const clock = { nowMs: () => this.clock.nowMs() };
-    const store = await MemStore.open(this.disk, `/reps/${formatGpid(gpid)}.pegasus#${dir.generation}/data`, { nowMs: clock.nowMs, memtableBytesMax: 4096 });
+    const store = await MemStore.open(this.disk, this.dataDirOf(gpid, dir.generation), { nowMs: clock.nowMs, memtableBytesMax: 4096 });
     const db = new PartitionDb(store, { gpid, server: SELF, clock });
     const log = await MemLog.open(dir.logDir, { gpid, nowMs: clock.nowMs });
+    return { db, log };
+  }
+
+  private existing(gpid: Gpid): MemReplicaDir {
+    const dir = this.dirs.get(formatGpid(gpid));
+    if (dir === undefined) throw new PegasusError('ERR_OBJECT_NOT_FOUND', `no replica ${formatGpid(gpid)}`);
+    return dir;
+  }
+
+  private checkpointPathOf(gpid: Gpid, decree: number): string {
+    return `${this.dataDirOf(gpid, this.existing(gpid).generation)}/${checkpointDirName(decree)}`;
+  }
+
+  async checkpointManifest(gpid: Gpid, decree: number): Promise<CheckpointFile[]> {
+    return memCheckpointManifest(this.disk, this.checkpointPathOf(gpid, decree));
+  }
+
+  async readCheckpointFile(gpid: Gpid, decree: number, name: string, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    return readMemCheckpointFile(this.disk, this.checkpointPathOf(gpid, decree), name, offsetBytes, lengthBytes);
+  }
+
+  async stageLearnedFile(gpid: Gpid, name: string, offsetBytes: number, bytes: Buffer): Promise<void> {
+    this.existing(gpid).staged.stage(name, offsetBytes, bytes);
+  }
+
+  async discardStagedFiles(gpid: Gpid): Promise<void> {
+    this.dirs.get(formatGpid(gpid))?.staged.clear();
+  }
+
+  /** As the simulator's: build a new incarnation of the data directory, then switch to it in one step. */
+  async installLearnedCheckpoint(gpid: Gpid, decree: number, logOptions: Partial<Omit<MutationLogOptions, 'gpid' | 'nowMs'>> = {}): Promise<OpenedReplicaFiles> {
+    const dir = this.existing(gpid);
+    const clock = { nowMs: () => this.clock.nowMs() };
+    const image = learnedMemImage(dir.staged, decree, clock.nowMs());
+    const generation = this.generation++;
+    const dataDir = this.dataDirOf(gpid, generation);
+    const checkpointPath = `${dataDir}/${checkpointDirName(decree)}`;
+    this.disk.set(checkpointPath, image);
+    const store = await MemStore.restoreFromCheckpoint(this.disk, checkpointPath, dataDir, { nowMs: clock.nowMs, memtableBytesMax: 4096 });
+    const oldDataDir = this.dataDirOf(gpid, dir.generation);
+    dir.generation = generation;
+    dir.logDir = this.newLogDir();
+    dir.staged.clear();
+    for (const name of this.disk.list(oldDataDir)) this.disk.delete(`${oldDataDir}/${name}`);
+    const db = new PartitionDb(store, { gpid, server: SELF, clock });
+    const log = await MemLog.open(dir.logDir, { ...logOptions, gpid, nowMs: clock.nowMs });
     return { db, log };
   }
 

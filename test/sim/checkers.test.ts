@@ -486,6 +486,20 @@ test('durability: a final state no linearization reaches is caught even when eac
   assert.equal(checkDurability(h.entries, finalOf(['h', [['a', '2'], ['b', '2']]])).ok, true);
 });
 
+test('durability: an unknown incr passes the per-sort-key check with any integer, the search pins it down', () => {
+  const h = new History();
+  h.ok(1, [0, 1], incr('n', 2), sum(2));
+  h.unknown(2, [2, 3], incr('n', 5));
+  assert.equal(checkDurability(h.entries, finalOf(['h', [['n', '7']]])).ok, true);
+  assert.equal(checkDurability(h.entries, finalOf(['h', [['n', '2']]])).ok, true);
+  const wrong = checkDurability(h.entries, finalOf(['h', [['n', '9']]]));
+  assert.deepEqual(wrong.lost, []);
+  assert.equal(wrong.unreachable.length, 1);
+  const notInteger = checkDurability(h.entries, finalOf(['h', [['n', 'x']]]));
+  assert.equal(notInteger.lost.length, 1);
+  assert.equal(notInteger.lost[0]!.anyIntegerAcceptable, true);
+});
+
 test('durability: a hash key with acknowledged writes but no final read is not proven durable', () => {
   const h = new History();
   h.ok(1, [0, 1], set('a', '1'), done, 'k1');
@@ -627,7 +641,7 @@ test('generated concurrent histories with unknown and failed operations pass bot
 
 test('generated concurrent histories fail once one read result is made impossible', () => {
   let mutated = 0;
-  for (let seed = 1; seed <= 40; seed++) {
+  for (let seed = 1; seed <= 30; seed++) {
     const { entries } = generateHistory({ seed, clients: 4, operations: 60, sequential: false, unknownRate: 0.08, failRate: 0.04 });
     const random = seededRandom(seed * 7919);
     const reads = entries.filter((e) => e.outcome.status === 'ok' && e.outcome.result.kind !== 'write');
@@ -639,7 +653,7 @@ test('generated concurrent histories fail once one read result is made impossibl
     assert.ok(report.failures[0]!.entries.some((e) => e.id === target.id), `seed ${seed}: the mutated entry is in the sub-history`);
     mutated++;
   }
-  assert.equal(mutated, 40);
+  assert.equal(mutated, 30);
 });
 
 /** A different result of the same kind, or undefined when the kind has nothing to change. */

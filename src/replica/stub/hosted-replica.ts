@@ -10,6 +10,7 @@ import { formatGpid, type Gpid } from '../../base/gpid.ts';
 import type { AppInfo } from '../../idl/meta.ts';
 import type { ConfigurationUpdateRequest, ConfigurationUpdateResponse, ReplicaInfo } from '../../idl/replication.ts';
 import { Replica, wireStatus } from '../replica.ts';
+import { copyCheckpoint, fetchCheckpointManifest } from '../checkpoint-copy.ts';
 import { REPLICA_TIMING_DEFAULT, type ReplicaEnv } from '../replica-env.ts';
 import { formatAppInfo, formatInitInfo, parseAppInfo, parseInitInfo } from './replica-files.ts';
 import type { ReplicaStubEnv } from './stub-env.ts';
@@ -31,6 +32,9 @@ export interface ReplicaServices {
 function definedOnly<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** Per chunk of a checkpoint copy (LT_APP). */
+const LEARN_COPY_TIMEOUT_MS = 10_000;
 
 /** Client writes waiting for a mutation before new ones get ERR_BUSY (house bound, not an upstream key). */
 const QUEUED_WRITES_MAX = 10_000;
@@ -165,6 +169,12 @@ export class HostedReplica {
       persistedBallot: () => this.persistedBallotNow,
       persistBallot: (ballot) => this.persistBallot(ballot),
       updateConfigurationOnMeta: (request) => this.services.updateConfigurationOnMeta(request),
+      copyCheckpointFrom: async (learnee, decree) => {
+        const remote = { channel: network.channel, learnee, gpid: this.gpid, decree, timeoutMs: LEARN_COPY_TIMEOUT_MS };
+        const files = await fetchCheckpointManifest(remote);
+        return copyCheckpoint({ ...remote, files, storage: this.env.storage });
+      },
+      installLearnedCheckpoint: (decree) => this.env.storage.installLearnedCheckpoint(this.gpid, decree),
       ...(config.brokenVariant === undefined ? {} : { brokenVariant: config.brokenVariant }),
     };
   }

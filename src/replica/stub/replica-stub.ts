@@ -19,6 +19,7 @@ import { ConfigSyncer, type SyncHost } from './config-sync.ts';
 import { FailureDetectorWorker } from './failure-detector-worker.ts';
 import { HostedReplica, type ReplicaServices } from './hosted-replica.ts';
 import { MetaUpdater } from './meta-updater.ts';
+import { registerNfsService } from './nfs-service.ts';
 import { ENV_VALIDATE_PARTITION_HASH, RrdbService, type PartitionHashPolicy } from './rrdb-service.ts';
 import { REPLICA_STUB_LIMITS_DEFAULT, type ReplicaStubEnv, type ReplicaStubLimits } from './stub-env.ts';
 
@@ -134,6 +135,7 @@ export class ReplicaStub implements SyncHost {
       return this.onProposal(REPLICATION_RPCS.RPC_CONFIG_PROPOSAL.decodeArgs(request.args, 0));
     });
     this.registerReplicationHandlers();
+    registerNfsService(handlers, (gpid) => (this.find(gpid) === undefined ? undefined : this.env.storage), { logger: this.env.logger });
     handlers.register('RPC_QUERY_REPLICA_INFO', (_request, reply) => {
       reply.ok(REPLICATION_RPCS.RPC_QUERY_REPLICA_INFO.encodeResponse({ err: 'ERR_OK', replicas: this.replicaInfos() }));
     });

@@ -76,10 +76,7 @@ export class RrdbService {
         return;
       }
     }
-    if (replica.status !== 'PS_PRIMARY') {
-      reply.error('ERR_INVALID_STATE');
-      return;
-    }
+    // Whether this replica may serve the request (primary, reconciled) is the Replica's to decide, once.
     const { args } = request;
     switch (code) {
       case 'RPC_RRDB_RRDB_PUT':

@@ -6,7 +6,7 @@
  */
 import type { EnvClock } from '../../base/clock.ts';
 import type { Gpid } from '../../base/gpid.ts';
-import type { MutationLog } from '../../log/mutation-log.ts';
+import type { MutationLog, MutationLogOptions } from '../../log/mutation-log.ts';
 import type { RpcAddress, RpcChannel, RpcHandlerRegistry } from '../../rpc/transport.ts';
 import type { PartitionDb } from '../../storage/rrdb/partition-db.ts';
 import type { BrokenVariant } from '../replica-env.ts';
@@ -50,6 +50,43 @@ export interface ReplicaStorage {
   writeFile(gpid: Gpid, name: ReplicaFileName, text: string): Promise<void>;
   /** Renames the directory to `<dir>.<suffix>` (with a timestamp, as upstream); returns the new name. */
   moveAside(gpid: Gpid, suffix: MoveAsideSuffix): Promise<string>;
+
+  // ---- learning a checkpoint (LT_APP, pegasus-internals.md §2.8) -------------------------------------------
+
+  /**
+   * Learnee side: the files of the replica's `checkpoint.<decree>`, sorted by name, with their sizes (a
+   * RocksDB checkpoint: the files of its directory; a MemStore one: one file, `image`). No such checkpoint:
+   * ERR_OBJECT_NOT_FOUND.
+   */
+  checkpointManifest(gpid: Gpid, decree: number): Promise<Array<{ name: string; sizeBytes: number }>>;
+  /**
+   * Learnee side: up to `lengthBytes` of a file of that checkpoint from `offsetBytes`, short at its end. A
+   * name not in the manifest (or with a separator, `..`, an absolute path), an offset past the end or a
+   * length over CHECKPOINT_READ_BYTES_MAX: ERR_INVALID_PARAMETERS; no such checkpoint: ERR_OBJECT_NOT_FOUND.
+   */
+  readCheckpointFile(gpid: Gpid, decree: number, name: string, offsetBytes: number, lengthBytes: number): Promise<Buffer>;
+  /**
+   * Learner side: writes `bytes` at `offsetBytes` of file `name` in the replica's staging area (`learn/`),
+   * creating it; chunks may arrive in any order. A bad name or a write past LEARN_FILE_BYTES_MAX:
+   * ERR_INVALID_PARAMETERS; no such replica: ERR_OBJECT_NOT_FOUND.
+   */
+  stageLearnedFile(gpid: Gpid, name: string, offsetBytes: number, bytes: Buffer): Promise<void>;
+  /** Learner side: empties the staging area (a learning round restarts or gives up). */
+  discardStagedFiles(gpid: Gpid): Promise<void>;
+  /**
+   * Learner side, after the caller closed the replica's store and plog: makes the staged checkpoint at
+   * `decree` the replica's data (its applied and flushed decree is `decree`, so a crash right after reopens
+   * there; the checkpoint stays beside it as `checkpoint.<decree>`, its durable decree), empties the plog (the learned state is in the store, and the old plog's decrees belong to the
+   * replaced data) and opens both as `openReplica` does. Crash-safe: an interruption leaves either the old
+   * directory or the new one, and the next `openReplica` finishes or undoes it. Nothing staged:
+   * ERR_OBJECT_NOT_FOUND; staged files that are not the checkpoint at `decree`: ERR_LOCAL_APP_FAILURE (the
+   * old data stays).
+   */
+  installLearnedCheckpoint(
+    gpid: Gpid,
+    decree: number,
+    logOptions?: Partial<Omit<MutationLogOptions, 'gpid' | 'nowMs'>>,
+  ): Promise<OpenedReplicaFiles>;
 }
 
 /** The config values the stub reads, by upstream's key names (src/server/replica derives them from the INI). */

@@ -6,7 +6,8 @@
  *   - committed prefixes agree: a decree committed on two replicas holds the same mutation (compared by
  *     timestamp and update bytes — a re-prepare under a higher ballot keeps both);
  *   - what a primary committed is logged on every secondary serving at its ballot (2PC: a mutation commits
- *     only once every member logged it).
+ *     only once every member logged it) — judged by the secondary's plog itself (its bytes reached the
+ *     OS), not by the replica's own bookkeeping.
  * It reads replicas through `Replica.progress()` and `preparedMutation()` only, and remembers what it saw,
  * so a violation between two replicas that never coexist is still found.
  */
@@ -68,7 +69,7 @@ export class InvariantChecker {
         const mine = primary.preparedMutation(d);
         if (mine === undefined || mine.ballot !== primary.ballot) continue;
         const theirs = secondary.preparedMutation(d);
-        if (theirs === undefined || !theirs.isLogged()) {
+        if (theirs === undefined || !theirs.isLogged() || secondary.log.writtenEndOffset() <= theirs.data.header.logOffset) {
           this.fail(`${gpid}: primary ${node} committed decree ${d} at ballot ${primary.ballot} before secondary ${secondaryNode} logged it`);
           return;
         }

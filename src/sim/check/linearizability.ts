@@ -68,7 +68,7 @@ export interface LinearizabilityReport {
 
 export const DEFAULT_MAX_ENTRIES_PER_KEY = 2000;
 export const DEFAULT_MAX_SEARCH_STEPS = 1_000_000;
-export const DEFAULT_MAX_SHRINK_STEPS = 2_000_000;
+export const DEFAULT_MAX_SHRINK_STEPS = 1_000_000;
 
 /** Parts in order of each hash key's first entry, entries in history order. */
 export function partitionByHashKey(history: readonly HistoryEntry[]): Map<string, HistoryEntry[]> {
@@ -668,7 +668,10 @@ export function checkPart(
   }
   const verdict = searchPart(searched, maxSearchSteps);
   if (verdict.verdict !== 'notLinearizable') return verdict;
-  const small = shrinkFailing(searched, pinnedIds, options.maxShrinkSteps ?? DEFAULT_MAX_SHRINK_STEPS, maxSearchSteps);
+  // Dropping entries can drop the constraints that pruned the search, so one attempt may cost far more
+  // than the whole part did; such an attempt is given up (the entry stays) rather than paid for.
+  const attemptSteps = Math.min(maxSearchSteps, Math.max(10_000, 2 * verdict.steps));
+  const small = shrinkFailing(searched, pinnedIds, options.maxShrinkSteps ?? DEFAULT_MAX_SHRINK_STEPS, attemptSteps);
   // The shrunk history fails by construction; searching it again only recovers its deepest prefix.
   const again = searchPart(small, maxSearchSteps);
   const explanation = again.verdict === 'notLinearizable' ? explainFailure(small, again.deepest) : explainFailure(searched, verdict.deepest);
