@@ -44,6 +44,8 @@ export interface SimClusterOptions {
   readonly clientTimeoutMs: number;
   /** Plog appends and syncs take up to this long (0: instant). */
   readonly slowDiskMaxMs: number;
+  /** Period of the replicas' checkpoint and plog GC timer; default 2 s (nothing reserved, so GC is eager). */
+  readonly checkpointIntervalMs?: number;
   /** Test-only: every replica runs this broken variant (the checkers must catch it). */
   readonly brokenVariant?: BrokenVariant;
 }
@@ -82,7 +84,7 @@ function metaConfig(): MetaServerConfig {
   };
 }
 
-function stubConfig(self: RpcAddress, brokenVariant: BrokenVariant | undefined): ReplicaStubConfig {
+function stubConfig(self: RpcAddress, brokenVariant: BrokenVariant | undefined, checkpointIntervalMs: number): ReplicaStubConfig {
   return {
     ...(brokenVariant === undefined ? {} : { brokenVariant }),
     selfAddress: self,
@@ -106,7 +108,7 @@ function stubConfig(self: RpcAddress, brokenVariant: BrokenVariant | undefined):
     // Derived from max_replica_count (3 → 2), so a lone primary never acknowledges writes by itself.
     mutation2pcMinReplicaCount: 0,
     // Checkpoints and plog GC every 2 s with nothing reserved, so learners meet every learn type.
-    checkpointIntervalMs: 2000,
+    checkpointIntervalMs,
     logPrivateReserveMaxBytes: 0,
     logPrivateReserveMaxTimeMs: 0,
     checkpointReserveMinCount: 1,
@@ -178,7 +180,7 @@ export class SimCluster {
   }
 
   private async startReplicaServer(node: SimNode): Promise<void> {
-    const stub = new ReplicaStub({ clock: node.clock, network: node.network, storage: node.storage, logger: node.logger, config: stubConfig(node.address, this.options.brokenVariant) });
+    const stub = new ReplicaStub({ clock: node.clock, network: node.network, storage: node.storage, logger: node.logger, config: stubConfig(node.address, this.options.brokenVariant, this.options.checkpointIntervalMs ?? 2000) });
     this.stubs.set(node.address, stub);
     // Loading replays plogs: it completes in microtasks on the simulated disks.
     await stub.start();
