@@ -100,19 +100,19 @@ function stubConfig(self: RpcAddress, brokenVariant: BrokenVariant | undefined, 
     stalenessForCommit: 20,
     prepareListCapacity: 110,
     batchWriteDisabled: false,
-    prepareTimeoutMsForSecondaries: SIM_TIMING.prepareTimeoutMsForSecondaries,
-    prepareTimeoutMsForPotentialSecondaries: SIM_TIMING.prepareTimeoutMsForPotentialSecondaries,
-    groupCheckIntervalMs: SIM_TIMING.groupCheckIntervalMs,
-    groupCheckDisabled: false,
-    emptyWriteDisabled: false,
-    // Derived from max_replica_count (3 → 2), so a lone primary never acknowledges writes by itself.
-    mutation2pcMinReplicaCount: 0,
-    // Checkpoints and plog GC every 2 s with nothing reserved, so learners meet every learn type.
-    checkpointIntervalMs,
-    logPrivateReserveMaxBytes: 0,
-    logPrivateReserveMaxTimeMs: 0,
-    checkpointReserveMinCount: 1,
-    checkpointReserveTimeSeconds: 0,
+    replicaTiming: {
+      prepareTimeoutMsForSecondaries: SIM_TIMING.prepareTimeoutMsForSecondaries,
+      prepareTimeoutMsForPotentialSecondaries: SIM_TIMING.prepareTimeoutMsForPotentialSecondaries,
+      groupCheckIntervalMs: SIM_TIMING.groupCheckIntervalMs,
+      // Derived from max_replica_count (3 → 2), so a lone primary never acknowledges writes by itself.
+      mutation2pcMinReplicaCount: 0,
+      // Checkpoints and plog GC often, with nothing reserved, so learners meet every learn type.
+      checkpointIntervalMs,
+      logPrivateReserveMaxBytes: 0,
+      logPrivateReserveMaxTimeMs: 0,
+      checkpointReserveMinCount: 1,
+      checkpointReserveTimeSeconds: 0,
+    },
   };
 }
 

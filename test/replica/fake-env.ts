@@ -264,12 +264,7 @@ export const TEST_CONFIG: ReplicaStubConfig = {
   stalenessForCommit: 20,
   prepareListCapacity: 110,
   batchWriteDisabled: false,
-  prepareTimeoutMsForSecondaries: 3000,
-  prepareTimeoutMsForPotentialSecondaries: 5000,
-  groupCheckIntervalMs: 100_000,
-  groupCheckDisabled: false,
-  emptyWriteDisabled: false,
-  mutation2pcMinReplicaCount: 1,
+  replicaTiming: { mutation2pcMinReplicaCount: 1 },
 };
 
 /** One node's world; `env()` gives a fresh Env over the same storage (a restart keeps the disk). */

@@ -9,7 +9,7 @@ import type { Gpid } from '../../base/gpid.ts';
 import type { MutationLog, MutationLogOptions } from '../../log/mutation-log.ts';
 import type { RpcAddress, RpcChannel, RpcHandlerRegistry } from '../../rpc/transport.ts';
 import type { PartitionDb } from '../../storage/rrdb/partition-db.ts';
-import type { BrokenVariant } from '../replica-env.ts';
+import type { BrokenVariant, ReplicaTiming } from '../replica-env.ts';
 
 /** The slice of pino's Logger the stub uses. */
 export interface StubLogger {
@@ -109,24 +109,12 @@ export interface ReplicaStubConfig {
   /** `max_mutation_count_in_prepare_list`. */
   readonly prepareListCapacity: number;
   readonly batchWriteDisabled: boolean;
-  /** `prepare_timeout_ms_for_secondaries`. */
-  readonly prepareTimeoutMsForSecondaries: number;
-  /** `prepare_timeout_ms_for_potential_secondaries`. */
-  readonly prepareTimeoutMsForPotentialSecondaries: number;
-  readonly groupCheckIntervalMs: number;
-  readonly groupCheckDisabled: boolean;
-  readonly emptyWriteDisabled: boolean;
-  /** `mutation_2pc_min_replica_count` (≤ 0: derived from the table's max_replica_count). */
-  readonly mutation2pcMinReplicaCount: number;
-  /** `checkpoint_interval_seconds` in ms (default 300 s). */
-  readonly checkpointIntervalMs?: number;
-  readonly checkpointDisabled?: boolean;
-  /** `log_private_reserve_max_size_mb` in bytes, `log_private_reserve_max_time_seconds` in ms. */
-  readonly logPrivateReserveMaxBytes?: number;
-  readonly logPrivateReserveMaxTimeMs?: number;
-  /** `[pegasus.server] checkpoint_reserve_min_count`, `checkpoint_reserve_time_seconds`. */
-  readonly checkpointReserveMinCount?: number;
-  readonly checkpointReserveTimeSeconds?: number;
+  /**
+   * The replicas' PacificA knobs by upstream's key names (prepare timeouts, group check, empty writes,
+   * `mutation_2pc_min_replica_count`, the checkpoint and plog GC timer); the ones left out take their
+   * defaults (REPLICA_TIMING_DEFAULT).
+   */
+  readonly replicaTiming: Partial<ReplicaTiming>;
   /** Test-only (the simulator's checker tests): every replica runs this broken variant. */
   readonly brokenVariant?: BrokenVariant;
 }
