@@ -154,9 +154,16 @@ export class LearnerSide {
     const r = this.replica;
     const decree = response.state.toDecreeIncluded;
     if (decree <= r.db.lastAppliedDecree()) return this.retryLater(signature, `checkpoint ${decree} is not ahead of this replica`);
-    await r.env.copyCheckpointFrom(learnee, decree);
-    if (!this.current(signature)) return;
-    await r.replaceStorageWithCheckpoint(decree);
+    // Upstream gates empty learners only (a whole table's worth of copies at once after a node replacement).
+    const gated = r.db.lastAppliedDecree() === 0;
+    if (gated && !r.env.tryAcquireLearnAppSlot()) return this.retryLater(signature, 'learn_app_max_concurrent_count copies already run here');
+    try {
+      await r.env.copyCheckpointFrom(learnee, decree);
+      if (!this.current(signature)) return;
+      await r.replaceStorageWithCheckpoint(decree);
+    } finally {
+      if (gated) r.env.releaseLearnAppSlot();
+    }
     if (!this.current(signature)) return;
     this.roundsApplied.app++;
     this.roundInFlight = false;

@@ -113,6 +113,12 @@ export interface ReplicaEnv {
    */
   copyCheckpointFrom(learnee: RpcAddress, decree: number): Promise<number>;
   /**
+   * `learn_app_max_concurrent_count` per replica server: a checkpoint copy takes a slot first (false when
+   * none is free: the learner asks again later) and gives it back when done.
+   */
+  tryAcquireLearnAppSlot(): boolean;
+  releaseLearnAppSlot(): void;
+  /**
    * LT_APP, learner side, after the replica closed its store and plog: the staged checkpoint becomes the
    * replica's data (applied = flushed = `decree`), with an empty plog; both are returned open.
    */

@@ -63,6 +63,8 @@ class Node {
       updateConfigurationOnMeta: async (request) => ({ err: 'ERR_OK', config: request.config }),
       copyCheckpointFrom: () => Promise.reject(new Error('no peers in these tests')),
       installLearnedCheckpoint: () => Promise.reject(new Error('no peers in these tests')),
+      tryAcquireLearnAppSlot: () => true,
+      releaseLearnAppSlot: () => undefined,
     };
     return Replica.open(db, log, env);
   }

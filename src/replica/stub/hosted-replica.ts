@@ -26,6 +26,9 @@ interface Progress {
 /** What the stub lends each replica beyond its Env: the meta update channel (one per server). */
 export interface ReplicaServices {
   updateConfigurationOnMeta(request: ConfigurationUpdateRequest): Promise<ConfigurationUpdateResponse>;
+  /** The server's checkpoint-copy slots (`learn_app_max_concurrent_count`). */
+  tryAcquireLearnAppSlot(): boolean;
+  releaseLearnAppSlot(): void;
 }
 
 /** The fields of `values` that are set (optional config keys fall back to the timing defaults). */
@@ -159,6 +162,8 @@ export class HostedReplica {
         return copyCheckpoint({ ...remote, files, storage: this.env.storage });
       },
       installLearnedCheckpoint: (decree) => this.env.storage.installLearnedCheckpoint(this.gpid, decree),
+      tryAcquireLearnAppSlot: () => this.services.tryAcquireLearnAppSlot(),
+      releaseLearnAppSlot: () => this.services.releaseLearnAppSlot(),
       ...(config.brokenVariant === undefined ? {} : { brokenVariant: config.brokenVariant }),
     };
   }

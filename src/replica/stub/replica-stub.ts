@@ -35,6 +35,9 @@ export interface ReplicaStubStartReport {
   failed: ReplicaLoadFailure[];
 }
 
+/** Upstream's `learn_app_max_concurrent_count` default. */
+const LEARN_APP_MAX_CONCURRENT_COUNT_DEFAULT = 5;
+
 /** Stored replicas opened at once during start (upstream bounds it per disk: max_replicas_on_load_for_each_disk). */
 const LOAD_CONCURRENCY = 8;
 
@@ -59,7 +62,19 @@ export class ReplicaStub implements SyncHost {
     this.limits = { ...REPLICA_STUB_LIMITS_DEFAULT, ...env.limits };
     const { config } = env;
     this.updater = new MetaUpdater(env, this.limits, () => this.metaAddress());
-    this.services = { updateConfigurationOnMeta: (request) => this.updater.update(request) };
+    const learnAppSlotsMax = config.learnAppMaxConcurrentCount ?? LEARN_APP_MAX_CONCURRENT_COUNT_DEFAULT;
+    let learnAppSlotsUsed = 0;
+    this.services = {
+      updateConfigurationOnMeta: (request) => this.updater.update(request),
+      tryAcquireLearnAppSlot: () => {
+        if (learnAppSlotsUsed >= learnAppSlotsMax) return false;
+        learnAppSlotsUsed++;
+        return true;
+      },
+      releaseLearnAppSlot: () => {
+        learnAppSlotsUsed = Math.max(0, learnAppSlotsUsed - 1);
+      },
+    };
     this.syncer = new ConfigSyncer(env, this.limits, this);
     this.fd = config.fdDisabled
       ? undefined

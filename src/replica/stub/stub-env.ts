@@ -115,6 +115,8 @@ export interface ReplicaStubConfig {
    * defaults (REPLICA_TIMING_DEFAULT).
    */
   readonly replicaTiming: Partial<ReplicaTiming>;
+  /** `learn_app_max_concurrent_count`: checkpoint copies (LT_APP) running at once on this server (default 5). */
+  readonly learnAppMaxConcurrentCount?: number;
   /** Test-only (the simulator's checker tests): every replica runs this broken variant. */
   readonly brokenVariant?: BrokenVariant;
 }

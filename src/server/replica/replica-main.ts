@@ -61,6 +61,7 @@ export function replicaStubConfigOf(config: PegasusConfig, selfAddress: RpcAddre
     stalenessForCommit: r.staleness_for_commit,
     prepareListCapacity: r.max_mutation_count_in_prepare_list,
     batchWriteDisabled: r.batch_write_disabled,
+    learnAppMaxConcurrentCount: r.learn_app_max_concurrent_count,
     replicaTiming: {
       prepareTimeoutMsForSecondaries: r.prepare_timeout_ms_for_secondaries,
       prepareTimeoutMsForPotentialSecondaries: r.prepare_timeout_ms_for_potential_secondaries,
