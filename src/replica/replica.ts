@@ -524,8 +524,13 @@ export class Replica {
     if (batch !== undefined) this.startMutation(batch);
   }
 
-  /** Runs a read if this replica may serve it: the primary, after reconciliation. */
-  async onClientRead<T>(read: (db: PartitionDb) => Promise<T>): Promise<T> {
+  /**
+   * Runs a read if this replica may serve it: the primary, after reconciliation. A backup request (the Java
+   * client's `is_backup_request`, sent to a secondary when the primary is slow) may be served by a secondary
+   * too, possibly stale, as upstream allows (§2.10).
+   */
+  async onClientRead<T>(read: (db: PartitionDb) => Promise<T>, options: { backupRequest?: boolean } = {}): Promise<T> {
+    if (options.backupRequest === true && this.statusNow === 'PS_SECONDARY') return read(this.db);
     // The broken variant serves reads in any role but ERROR: as a secondary, or as a primary that lost its lease.
     if (this.env.brokenVariant === 'read-on-secondary' && this.statusNow !== 'PS_ERROR' && this.statusNow !== 'PS_POTENTIAL_SECONDARY') {
       if (this.statusNow !== 'PS_PRIMARY') this.env.logger?.info({ gpid: this.name, status: this.statusNow }, 'broken variant: read served without being primary');

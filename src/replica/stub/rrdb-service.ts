@@ -95,31 +95,31 @@ export class RrdbService {
         return this.write(replica, reply, () => ({ code, request: RRDB_RPCS[code].decodeArgs(args, 0) }), (r) => RRDB_RPCS[code].encodeResponse(r as CheckAndMutateResponse));
       case 'RPC_RRDB_RRDB_GET': {
         const key = this.decode(() => RRDB_RPCS[code].decodeArgs(args, 0), reply);
-        return key === undefined ? undefined : this.read(replica, reply, (db) => db.get(key), (r) => RRDB_RPCS[code].encodeResponse(r));
+        return key === undefined ? undefined : this.read(replica, request, reply, (db) => db.get(key), (r) => RRDB_RPCS[code].encodeResponse(r));
       }
       case 'RPC_RRDB_RRDB_MULTI_GET': {
         const req = this.decode(() => RRDB_RPCS[code].decodeArgs(args, 0), reply);
-        return req === undefined ? undefined : this.read(replica, reply, (db) => db.multiGet(req), (r) => RRDB_RPCS[code].encodeResponse(r));
+        return req === undefined ? undefined : this.read(replica, request, reply, (db) => db.multiGet(req), (r) => RRDB_RPCS[code].encodeResponse(r));
       }
       case 'RPC_RRDB_RRDB_BATCH_GET': {
         const req = this.decode(() => RRDB_RPCS[code].decodeArgs(args, 0), reply);
-        return req === undefined ? undefined : this.read(replica, reply, (db) => db.batchGet(req), (r) => RRDB_RPCS[code].encodeResponse(r));
+        return req === undefined ? undefined : this.read(replica, request, reply, (db) => db.batchGet(req), (r) => RRDB_RPCS[code].encodeResponse(r));
       }
       case 'RPC_RRDB_RRDB_SORTKEY_COUNT': {
         const hashKey = this.decode(() => RRDB_RPCS[code].decodeArgs(args, 0), reply);
-        return hashKey === undefined ? undefined : this.read(replica, reply, (db) => db.sortkeyCount(hashKey), (r) => RRDB_RPCS[code].encodeResponse(r));
+        return hashKey === undefined ? undefined : this.read(replica, request, reply, (db) => db.sortkeyCount(hashKey), (r) => RRDB_RPCS[code].encodeResponse(r));
       }
       case 'RPC_RRDB_RRDB_TTL': {
         const key = this.decode(() => RRDB_RPCS[code].decodeArgs(args, 0), reply);
-        return key === undefined ? undefined : this.read(replica, reply, (db) => db.ttl(key), (r) => RRDB_RPCS[code].encodeResponse(r));
+        return key === undefined ? undefined : this.read(replica, request, reply, (db) => db.ttl(key), (r) => RRDB_RPCS[code].encodeResponse(r));
       }
       case 'RPC_RRDB_RRDB_GET_SCANNER': {
         const req = this.decode(() => RRDB_RPCS[code].decodeArgs(args, 0), reply);
-        return req === undefined ? undefined : this.read(replica, reply, (db) => db.getScanner(req), (r) => RRDB_RPCS[code].encodeResponse(r));
+        return req === undefined ? undefined : this.read(replica, request, reply, (db) => db.getScanner(req), (r) => RRDB_RPCS[code].encodeResponse(r));
       }
       case 'RPC_RRDB_RRDB_SCAN': {
         const req = this.decode(() => RRDB_RPCS[code].decodeArgs(args, 0), reply);
-        return req === undefined ? undefined : this.read(replica, reply, (db) => db.scan(req), (r) => RRDB_RPCS[code].encodeResponse(r));
+        return req === undefined ? undefined : this.read(replica, request, reply, (db) => db.scan(req), (r) => RRDB_RPCS[code].encodeResponse(r));
       }
     }
   }
@@ -145,10 +145,10 @@ export class RrdbService {
     });
   }
 
-  private async read<T>(replica: Replica, reply: RpcReply, read: (db: PartitionDb) => Promise<T>, encode: (response: T) => Buffer): Promise<void> {
+  private async read<T>(replica: Replica, request: RpcRequest, reply: RpcReply, read: (db: PartitionDb) => Promise<T>, encode: (response: T) => Buffer): Promise<void> {
     let response: T;
     try {
-      response = await replica.onClientRead(read);
+      response = await replica.onClientRead(read, { backupRequest: request.header.isBackupRequest });
     } catch (e) {
       // Not primary (any more) or still reconciling: the client refreshes its routing and retries.
       if (!isPegasusError(e) || e.code === 'ERR_OK') throw e;
