@@ -399,9 +399,12 @@ export class Replica {
     if (this.statusNow === 'PS_PRIMARY' || this.statusNow === 'PS_SECONDARY') this.setStatus('PS_INACTIVE', true);
   }
 
-  /** Compatibility name used by the stub when the lease is lost. */
+  /**
+   * Stops serving for good (INACTIVE, not transient): the meta no longer lists this replica for this node.
+   * Only the meta's CT_ASSIGN_PRIMARY or learning brings it back.
+   */
   becomeInactive(): void {
-    this.onMetaDisconnected();
+    if (this.statusNow !== 'PS_ERROR' && !(this.statusNow === 'PS_INACTIVE' && !this.inactiveIsTransient)) this.setStatus('PS_INACTIVE');
   }
 
   /**
