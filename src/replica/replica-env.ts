@@ -102,6 +102,10 @@ export interface ReplicaEnv {
   persistedBallot(): number;
   /** Writes a higher ballot to `.init-info`, durably, before the replica acts on it (§2.2). */
   persistBallot(ballot: number): Promise<void>;
+  /** The data ballot in `.init-info` (see Replica.dataBallot). */
+  persistedDataBallot(): number;
+  /** Records a higher data ballot in `.init-info`. */
+  persistDataBallot(dataBallot: number): Promise<void>;
   /**
    * Sends RPC_CM_UPDATE_PARTITION_CONFIGURATION to the meta, resending on timeouts as upstream does
    * every second; resolves with the meta's answer, rejects when the stub gives up or closes.

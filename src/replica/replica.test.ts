@@ -56,6 +56,8 @@ class Node {
       queuedWritesMax: options.queuedWritesMax ?? 10_000,
       appInfo: () => APP,
       persistedBallot: () => this.ballotOnDisk,
+      persistedDataBallot: () => 0,
+      persistDataBallot: async () => undefined,
       persistBallot: async (ballot) => {
         this.ballotOnDisk = Math.max(this.ballotOnDisk, ballot);
       },

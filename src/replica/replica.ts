@@ -123,6 +123,14 @@ export class Replica {
   private readonly ackWaiters = new Map<ReplicaMutation, Array<() => void>>();
   readonly learnee: LearneeSide;
   readonly learner: LearnerSide;
+  /**
+   * The newest ballot this replica holds data of or served at: the highest ballot of a mutation it logged
+   * (or replayed), and of a role it held. Unlike `ballot`, a ballot merely adopted from a configuration (a
+   * restarted replica dropping itself) does not raise it. The meta's DDD rule ranks the last drops by it:
+   * a replica that lost its log tail in a machine crash must not outrank one that kept it for a ballot it
+   * never did anything at.
+   */
+  private dataBallotNow = 0;
   /** Counters for status pages and the simulator's coverage figures. */
   readonly stats = { promotions: 0, reconciledDecrees: 0, remoteFailures: 0 };
 
@@ -160,6 +168,7 @@ export class Replica {
   static async open(db: PartitionDb, log: MutationLog, env: ReplicaEnv): Promise<Replica> {
     const replica = new Replica(db, log, env);
     replica.ballotNow = env.persistedBallot();
+    replica.dataBallotNow = env.persistedDataBallot();
     const logged: Mutation[] = [];
     await log.replay(db.lastAppliedDecree() + 1, (mutation) => logged.push(mutation));
     for (const mutation of logged) replica.prepareReplayed(mutation);
@@ -224,6 +233,7 @@ export class Replica {
     // A later copy of a decree under an older ballot (possible only after a log epoch reset) loses.
     if (existing !== undefined && existing.ballot > mutation.header.ballot) return undefined;
     this.ballotNow = Math.max(this.ballotNow, mutation.header.ballot);
+    this.noteDataBallot(mutation.header.ballot);
     this.timestamps.observe(mutation.header.timestampUs);
     const replayed = new ReplicaMutation(mutation, this.decodeLogged(mutation), [], false);
     replayed.markLogged();
@@ -269,6 +279,17 @@ export class Replica {
 
   get ballot(): number {
     return this.ballotNow;
+  }
+
+  get dataBallot(): number {
+    return this.dataBallotNow;
+  }
+
+  private noteDataBallot(ballot: number): void {
+    if (ballot <= this.dataBallotNow) return;
+    this.dataBallotNow = ballot;
+    // Losing this write in a crash only under-reports the data ballot, the safe direction for DDD.
+    this.env.persistDataBallot(ballot).catch((e: unknown) => this.onLocalFailure(e));
   }
 
   get primary(): RpcAddress | undefined {
@@ -373,6 +394,7 @@ export class Replica {
   private setStatus(to: ReplicaStatus, transient = false): void {
     const from = this.statusNow;
     this.statusNow = to;
+    if (to === 'PS_SECONDARY' || to === 'PS_POTENTIAL_SECONDARY') this.noteDataBallot(this.ballotNow);
     this.inactiveIsTransient = to === 'PS_INACTIVE' && transient;
     if (to !== 'PS_PRIMARY') this.stopGroupCheck();
     if (from === 'PS_PRIMARY' && to !== 'PS_PRIMARY' && !(to === 'PS_INACTIVE' && transient)) this.leavePrimary();
@@ -468,6 +490,7 @@ export class Replica {
     }
     this.statusNow = 'PS_PRIMARY';
     this.inactiveIsTransient = false;
+    this.noteDataBallot(this.ballotNow);
     this.learnee.clear();
     if (this.env.brokenVariant === 'skip-reconciliation' && !resumeSameBallot) {
       for (const reply of this.takeTailReplies()) reply.error('ERR_INVALID_STATE');
@@ -773,6 +796,7 @@ export class Replica {
       return;
     }
     this.timestamps.observe(data.header.timestampUs);
+    this.noteDataBallot(data.header.ballot);
     const mutation = new ReplicaMutation(data, writes, [], false);
     this.prepareList.prepare(mutation, status);
     const waiters: Array<() => void> = [() => reply('ERR_OK')];
@@ -812,6 +836,7 @@ export class Replica {
     this.primaryNow = addressOf(config.primary);
     if (to === 'PS_PRIMARY') return; // only the meta makes a primary
     if (to !== this.statusNow) this.setStatus(to);
+    else if (to === 'PS_SECONDARY' || to === 'PS_POTENTIAL_SECONDARY') this.noteDataBallot(this.ballotNow);
   }
 
   // ---- reconfiguration through the meta ---------------------------------------------------------------

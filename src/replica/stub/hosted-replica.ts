@@ -18,6 +18,8 @@ import type { ReplicaStubEnv } from './stub-env.ts';
 /** What a closed replica last showed, so config sync can still report it. */
 interface Progress {
   ballot: number;
+  /** Replica.dataBallot: what the meta's DDD rule ranks replicas by. */
+  dataBallot: number;
   lastCommittedDecree: number;
   lastPreparedDecree: number;
   lastDurableDecree: number;
@@ -47,6 +49,9 @@ export class HostedReplica {
   private opening: Promise<Replica> | undefined;
   private closing: Promise<void> | undefined;
   private progress: Progress;
+  private initInfoWrites: Promise<void> = Promise.resolve();
+  private wantedBallot = 0;
+  private wantedDataBallot = 0;
   /** Set once the directory was moved aside or the stub closed: it is never opened again. */
   retired = false;
 
@@ -56,8 +61,9 @@ export class HostedReplica {
     readonly gpid: Gpid,
     private appInfoNow: AppInfo,
     private persistedBallotNow: number,
+    private persistedDataBallotNow: number,
   ) {
-    this.progress = { ballot: persistedBallotNow, lastCommittedDecree: 0, lastPreparedDecree: 0, lastDurableDecree: 0 };
+    this.progress = { ballot: persistedBallotNow, dataBallot: persistedDataBallotNow, lastCommittedDecree: 0, lastPreparedDecree: 0, lastDurableDecree: 0 };
   }
 
   /** Reads the identity files of a stored replica; rejects with ERR_CORRUPTION when one does not parse. */
@@ -72,14 +78,14 @@ export class HostedReplica {
     }
     const initText = await env.storage.readFile(gpid, '.init-info');
     // No .init-info: the directory was created for a proposal the meta never confirmed (ballot 0).
-    const ballot = initText === undefined ? 0 : parseInitInfo(initText, `${name}/.init-info`).ballot;
-    return new HostedReplica(env, services, gpid, appInfo, ballot);
+    const init = initText === undefined ? { ballot: 0, dataBallot: 0 } : parseInitInfo(initText, `${name}/.init-info`);
+    return new HostedReplica(env, services, gpid, appInfo, init.ballot, init.dataBallot);
   }
 
   /** A new replica directory for a proposal: `.app-info` is written, the ballot waits for the meta's answer. */
   static async create(env: ReplicaStubEnv, services: ReplicaServices, gpid: Gpid, appInfo: AppInfo): Promise<HostedReplica> {
     await env.storage.writeFile(gpid, '.app-info', formatAppInfo(appInfo));
-    return new HostedReplica(env, services, gpid, appInfo, 0);
+    return new HostedReplica(env, services, gpid, appInfo, 0, 0);
   }
 
   get name(): string {
@@ -155,6 +161,8 @@ export class HostedReplica {
       appInfo: () => this.appInfoNow,
       persistedBallot: () => this.persistedBallotNow,
       persistBallot: (ballot) => this.persistBallot(ballot),
+      persistedDataBallot: () => this.persistedDataBallotNow,
+      persistDataBallot: (dataBallot) => this.persistDataBallot(dataBallot),
       updateConfigurationOnMeta: (request) => this.services.updateConfigurationOnMeta(request),
       copyCheckpointFrom: async (learnee, decree) => {
         const remote = { channel: network.channel, learnee, gpid: this.gpid, decree, timeoutMs: LEARN_COPY_TIMEOUT_MS };
@@ -171,8 +179,32 @@ export class HostedReplica {
   /** Persists a higher ballot to `.init-info` before anyone acts on it (pegasus-internals.md §2.2). */
   async persistBallot(ballot: number): Promise<void> {
     if (ballot <= this.persistedBallotNow) return;
-    await this.env.storage.writeFile(this.gpid, '.init-info', formatInitInfo({ ballot, initOffsetInPrivateLog: 0 }));
-    this.persistedBallotNow = Math.max(this.persistedBallotNow, ballot);
+    await this.writeInitInfo(ballot, this.persistedDataBallotNow);
+  }
+
+  /** Records the newest ballot the replica holds data of (never above the persisted ballot). */
+  async persistDataBallot(dataBallot: number): Promise<void> {
+    if (dataBallot <= this.persistedDataBallotNow) return;
+    await this.writeInitInfo(Math.max(this.persistedBallotNow, dataBallot), dataBallot);
+  }
+
+  /**
+   * One `.init-info` write at a time, each writing the highest values asked for so far: two overlapping
+   * writes finishing out of order must never leave an older ballot on disk.
+   */
+  private writeInitInfo(ballot: number, dataBallot: number): Promise<void> {
+    this.wantedBallot = Math.max(this.wantedBallot, ballot);
+    this.wantedDataBallot = Math.max(this.wantedDataBallot, dataBallot);
+    const write = this.initInfoWrites.then(async () => {
+      const b = Math.max(this.wantedBallot, this.persistedBallotNow);
+      const d = Math.max(this.wantedDataBallot, this.persistedDataBallotNow);
+      if (b === this.persistedBallotNow && d === this.persistedDataBallotNow) return;
+      await this.env.storage.writeFile(this.gpid, '.init-info', formatInitInfo({ ballot: b, dataBallot: d, initOffsetInPrivateLog: 0 }));
+      this.persistedBallotNow = Math.max(this.persistedBallotNow, b);
+      this.persistedDataBallotNow = Math.max(this.persistedDataBallotNow, d);
+    });
+    this.initInfoWrites = write.catch(() => undefined);
+    return write;
   }
 
   /** Keeps `.app-info` in step with what the meta sends (name, envs, replica count can change). */
@@ -206,7 +238,9 @@ export class HostedReplica {
     if (this.replicaNow !== undefined) this.snapshotProgress();
     return {
       pid: { ...this.gpid },
-      ballot: this.ballot,
+      // The ballot of the newest data or role, not of a configuration merely adopted (see Replica.dataBallot):
+      // the meta ranks the last drops of a dead partition by it.
+      ballot: this.progress.dataBallot,
       status: wireStatus(this.replicaNow?.status ?? 'PS_INACTIVE'),
       lastCommittedDecree: this.progress.lastCommittedDecree,
       lastPreparedDecree: this.progress.lastPreparedDecree,
@@ -221,6 +255,7 @@ export class HostedReplica {
     if (replica === undefined) return;
     this.progress = {
       ballot: replica.ballot,
+      dataBallot: replica.dataBallot,
       lastCommittedDecree: replica.lastCommittedDecree(),
       lastPreparedDecree: Math.max(replica.maxPreparedDecree(), replica.lastCommittedDecree()),
       lastDurableDecree: replica.db.lastDurableDecree(),
