@@ -119,8 +119,10 @@ export class LearneeSide {
     const learnerCommitted = request.lastCommittedDecreeInApp;
     if (learnerCommitted > r.lastCommittedDecree()) {
       r.tryCommit();
-      // The learner has applied more than this primary knows committed: never ship it older state.
-      if (learnerCommitted > r.lastCommittedDecree()) return answer('ERR_INCONSISTENT_STATE');
+      // The learner has applied more than this primary knows committed. It applied only what a primary
+      // declared committed, so those decrees are; commit them here too if this replica holds them, else
+      // never ship it older state.
+      if (learnerCommitted > r.lastCommittedDecree() && !r.commitKnownCommitted(learnerCommitted)) return answer('ERR_INCONSISTENT_STATE');
     }
     const learnStart = learnerCommitted + 1;
     const committed = r.lastCommittedDecree();

@@ -610,9 +610,17 @@ export class Replica {
     );
   }
 
-  /** Commits every ready mutation from the commit point on, then lets queued writes into freed slots. */
+  /**
+   * Commits every ready mutation from the commit point on, then lets queued writes into freed slots.
+   *
+   * Below `mutation_2pc_min_replica_count` members nothing commits, not even the reconciled tail or an
+   * empty write (upstream commits those on a lone primary): a write committed on fewer members than that
+   * is lost with one machine crash, which this project promises to survive. The tail commits once the
+   * meta has added enough secondaries (they receive it while learning).
+   */
   tryCommit(): void {
     if (this.statusNow !== 'PS_PRIMARY') return;
+    if (this.secondaries.length + 1 < this.minReplicaCount()) return;
     this.prepareList.commit(this.prepareList.lastCommittedDecree() + 1, 'COMMIT_ALL_READY');
     this.startFreedSlots();
   }
@@ -1155,6 +1163,21 @@ export class Replica {
 
   commitHard(decree: number): void {
     this.prepareList.commit(decree, 'COMMIT_TO_DECREE_HARD');
+  }
+
+  /**
+   * A learner proved `decree` committed (it applied it, and a replica applies only what a primary declared
+   * committed): the primary commits up to it too, even below the member minimum — it claims nothing new.
+   * False when an entry up to it is missing or not logged here.
+   */
+  commitKnownCommitted(decree: number): boolean {
+    // With enough members the normal 2PC commits it as soon as they ack; the learner just asks again.
+    if (this.statusNow !== 'PS_PRIMARY' || this.secondaries.length + 1 >= this.minReplicaCount()) return false;
+    if (decree > this.prepareList.maxDecree()) return false;
+    for (let d = this.prepareList.lastCommittedDecree() + 1; d <= decree; d++) if (this.prepareList.get(d)?.isLogged() !== true) return false;
+    this.prepareList.commit(decree, 'COMMIT_TO_DECREE_HARD');
+    this.startFreedSlots();
+    return true;
   }
 
   commitSoft(decree: number): void {
