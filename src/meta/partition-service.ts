@@ -331,7 +331,9 @@ export class PartitionService {
    * is what DDD recovery asks for, and while no member is alive any copy may be the only one.
    */
   private maySafelyCollect(node: RpcAddress, pc: PartitionConfig): boolean {
-    if (pc.lastDrops.includes(node)) return false;
+    // A last drop is what DDD recovery would ask for, but only while the group is short of members: once it
+    // is whole again the drop's copy is stale and collectable (else a replaced server keeps it forever).
+    if (pc.lastDrops.includes(node) && memberCount(pc) < pc.maxReplicaCount) return false;
     const anyAliveMember = [...(pc.primary === undefined ? [] : [pc.primary]), ...pc.secondaries].some((m) => this.liveness.isAlive(m));
     return anyAliveMember;
   }

@@ -1,7 +1,7 @@
 /**
  * `pegasus onebox start|run|stop|list|clear` on the CLI's commander program (architecture.md §8). Expected
- * failures are one line with an upstream error name; ERR_NOT_IMPLEMENTED (ZooKeeper, several metas,
- * replication) exits 2 like every "not available yet" answer of the CLI, other refusals exit 1.
+ * failures are one line with an upstream error name; ERR_NOT_IMPLEMENTED (ZooKeeper, several metas) exits 2
+ * like every "not available yet" answer of the CLI, other refusals exit 1.
  */
 import type { Command } from 'commander';
 import { isPegasusError } from '../base/error-code.ts';
@@ -33,9 +33,9 @@ function withClusterOptions(command: Command): Command {
     .option('--replica-server-count <n>', 'replica servers', '3')
     .option('--partition-count <n>', 'partitions of the table created on first start', '8')
     .option('--app-name <name>', 'the table created on first start', 'temp')
-    .option('--max-replica-count <n>', 'replicas per partition (more than 1 needs replication: not available yet)', '1')
+    .option('--max-replica-count <n>', 'replicas per partition of the table created on first start (default 3, or the replica server count if lower)')
     .option('--zk <host:port|local>', 'keep the metadata in ZooKeeper (not available yet)')
-    .option('--wait-healthy', 'wait until every partition of the table has a primary')
+    .option('--wait-healthy', 'start: return only once every partition of the table has a primary and all its replicas (run reports it either way)')
     .option('--meta-port <port>', 'the meta server\'s port', '34601')
     .option('--replica-base-port <port>', 'the first replica server\'s port; the others follow', '34801');
 }
@@ -45,7 +45,7 @@ export function registerOneboxCommand(program: Command): void {
     .command('onebox')
     .description('run a whole cluster on this machine (start|run|stop|list|clear), like upstream\'s run.sh start_onebox');
   withClusterOptions(onebox.command('start'))
-    .description('start the cluster in the background; returns once every server answers')
+    .description('start the cluster in the background; returns once every server answers (with --wait-healthy: once the table is whole)')
     .action((options: OneboxCliOptions) => report(() => startOnebox(planOnebox(options))));
   withClusterOptions(onebox.command('run'))
     .description('run the cluster in the foreground with its logs; Ctrl-C stops it')

@@ -39,6 +39,8 @@ export function configTextOf(plan: OneboxPlan, role: OneboxRole): string {
     // Read only by the meta on its first boot, when no table exists yet.
     `[meta_server.apps.${plan.appName}]`, `app_name = ${plan.appName}`,
     `partition_count = ${plan.partitionCount}`, `max_replica_count = ${plan.maxReplicaCount}`,
+    // As upstream's config.min.ini: a partition takes writes as long as its primary is alive, however many of
+    // its secondaries are down, so a onebox with servers stopped by hand stays writable (production uses 2).
     '[replication]', 'mutation_2pc_min_replica_count = 1',
     '',
   ];

@@ -1,8 +1,8 @@
 /**
  * What a onebox is made of (pegasus-internals.md §1.3, upstream's `run.sh start_onebox`): the directory, the
  * roles with their ports, and the table the meta creates on its first boot. Options that ask for what this
- * build cannot do yet (ZooKeeper, several metas, more than one replica per partition) are refused here,
- * before any process is started, with upstream's error names.
+ * build cannot do yet (ZooKeeper, several metas) or that could never become healthy (more replicas per
+ * partition than replica servers) are refused here, before any process is started, with upstream's error names.
  */
 import { resolve } from 'node:path';
 import { PegasusError } from '../base/error-code.ts';
@@ -13,8 +13,10 @@ export const REPLICA_BASE_PORT_DEFAULT = 34801;
 export const REPLICA_SERVER_COUNT_DEFAULT = 3;
 export const PARTITION_COUNT_DEFAULT = 8;
 export const APP_NAME_DEFAULT = 'temp';
-/** One until replication lands; upstream's onebox default (3) comes with it. */
-export const MAX_REPLICA_COUNT_DEFAULT = 1;
+/** upstream's default replica count (run.sh creates `temp` with 3 replicas on its 3 replica servers). */
+export const MAX_REPLICA_COUNT_DEFAULT = 3;
+/** upstream's `[meta_server] max_allowed_replica_count` default: the most replicas a table may have. */
+const MAX_REPLICA_COUNT_MAX = 5;
 
 /** The tracker issue named when a ZooKeeper setup is asked for. */
 const ZOOKEEPER_ISSUE = 'ZooKeeper issue';
@@ -74,11 +76,15 @@ export function planOnebox(options: OneboxCliOptions): OneboxPlan {
   if (metaCount > 1) {
     throw new PegasusError('ERR_NOT_IMPLEMENTED', `--meta-count ${metaCount}: several meta servers need ZooKeeper, which is not available yet (${ZOOKEEPER_ISSUE}); the embedded store runs one meta`);
   }
-  const maxReplicaCount = integerOption('max-replica-count', options.maxReplicaCount, MAX_REPLICA_COUNT_DEFAULT, 1, 9);
-  if (maxReplicaCount > 1) {
-    throw new PegasusError('ERR_NOT_IMPLEMENTED', `--max-replica-count ${maxReplicaCount}: replication is not available yet, so every partition has one replica (use --max-replica-count 1)`);
-  }
   const replicaServerCount = integerOption('replica-server-count', options.replicaServerCount, REPLICA_SERVER_COUNT_DEFAULT, 1, 64);
+  // Unasked, a smaller onebox (`--replica-server-count 1`) gets as many replicas as it has servers.
+  const maxReplicaCountDefault = Math.min(MAX_REPLICA_COUNT_DEFAULT, replicaServerCount);
+  const maxReplicaCount = integerOption('max-replica-count', options.maxReplicaCount, maxReplicaCountDefault, 1, MAX_REPLICA_COUNT_MAX);
+  // Each replica of a partition needs its own server: with fewer servers the table is never healthy (the
+  // upstream meta's create_app refuses more replicas than alive servers for the same reason).
+  if (maxReplicaCount > replicaServerCount) {
+    throw new PegasusError('ERR_INVALID_PARAMETERS', `--max-replica-count ${maxReplicaCount} needs at least ${maxReplicaCount} replica servers, got --replica-server-count ${replicaServerCount} (lower --max-replica-count or add servers)`);
+  }
   const partitionCount = integerOption('partition-count', options.partitionCount, PARTITION_COUNT_DEFAULT, 1, 4096);
   const metaPort = integerOption('meta-port', options.metaPort, META_PORT_DEFAULT, 1, 65535);
   const replicaBasePort = integerOption('replica-base-port', options.replicaBasePort, REPLICA_BASE_PORT_DEFAULT, 1, 65535 - replicaServerCount + 1);

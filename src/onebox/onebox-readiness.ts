@@ -1,9 +1,14 @@
 /**
- * When a onebox counts as up, through the HTTP routes on each server's RPC port (pegasus-internals.md §6.3):
- * "answers" = the meta serves `GET /meta/apps` and every replica server `GET /version`; "healthy" = every partition of the table has a primary on
- * some replica server (`GET /replica/replicas`). Every wait is bounded.
+ * When a onebox counts as up, through each server's port (pegasus-internals.md §6.3): "answers" = the meta
+ * serves `GET /meta/apps` and every replica server `GET /version`; "healthy" = the table is whole, as the
+ * shell's create waits for it: in the meta's partition configuration (query config RPC) every partition has
+ * a primary and max_replica_count members, and each primary's server reports it PS_PRIMARY
+ * (`GET /replica/replicas`), i.e. it has taken up the role. Every wait is bounded.
  */
 import { PegasusError } from '../base/error-code.ts';
+import { formatRpcAddress, isValidRpcAddress } from '../idl/thrift/dsn.ts';
+import { TcpRpcChannel } from '../rpc/tcp/index.ts';
+import { AdminClient, type AppPartitions } from '../shell/admin-client.ts';
 import { sleep } from './onebox-processes.ts';
 
 const POLL_INTERVAL_MS = 200;
@@ -19,34 +24,50 @@ async function getJson(url: string): Promise<unknown> {
   }
 }
 
-interface AppEntry {
-  readonly appId: number;
-  readonly partitionCount: number;
+/** Whether `GET /meta/apps` lists `appName` as available (not being created, not dropped). */
+function isAvailable(body: unknown, appName: string): boolean {
+  if (!Array.isArray(body)) return false;
+  return (body as unknown[]).some((entry) => {
+    if (typeof entry !== 'object' || entry === null) return false;
+    const { app_name, status } = entry as Record<string, unknown>;
+    return app_name === appName && status === 'AS_AVAILABLE';
+  });
 }
 
-function findApp(body: unknown, appName: string): AppEntry | undefined {
-  if (!Array.isArray(body)) return undefined;
-  for (const entry of body as unknown[]) {
-    if (typeof entry !== 'object' || entry === null) continue;
-    const { app_name, app_id, partition_count, status } = entry as Record<string, unknown>;
-    if (app_name === appName && status === 'AS_AVAILABLE' && typeof app_id === 'number' && typeof partition_count === 'number') {
-      return { appId: app_id, partitionCount: partition_count };
-    }
-  }
-  return undefined;
-}
-
-function primariesOf(body: unknown, appId: number): number[] {
-  if (typeof body !== 'object' || body === null || !('replicas' in body) || !Array.isArray(body.replicas)) return [];
-  const out: number[] = [];
+/** The partitions (`appId.pidx`) a replica server reports serving as primary. */
+function primariesOf(body: unknown): Set<string> {
+  const out = new Set<string>();
+  if (typeof body !== 'object' || body === null || !('replicas' in body) || !Array.isArray(body.replicas)) return out;
   for (const replica of body.replicas as unknown[]) {
     if (typeof replica !== 'object' || replica === null) continue;
     const { gpid, status } = replica as Record<string, unknown>;
-    if (status !== 'PS_PRIMARY' || typeof gpid !== 'string') continue;
-    const [app, partition] = gpid.split('.').map(Number);
-    if (app === appId && partition !== undefined && Number.isInteger(partition)) out.push(partition);
+    if (status === 'PS_PRIMARY' && typeof gpid === 'string') out.add(gpid);
   }
   return out;
+}
+
+/** What keeps the table from being whole, or undefined when nothing does. */
+async function missingOf(config: AppPartitions): Promise<string | undefined> {
+  const gpidOf = (pidx: number) => `${config.appId}.${pidx}`;
+  const listed = new Set(config.partitions.map((p) => p.pid.partitionIndex));
+  const unlisted = [...Array(config.partitionCount).keys()].filter((p) => !listed.has(p));
+  if (unlisted.length > 0) return `partitions ${unlisted.map(gpidOf).join(', ')} are not configured yet`;
+  const noPrimary = config.partitions.filter((p) => !isValidRpcAddress(p.primary));
+  if (noPrimary.length > 0) return `partitions ${noPrimary.map((p) => gpidOf(p.pid.partitionIndex)).join(', ')} have no primary`;
+  const short = config.partitions.filter((p) => p.secondaries.length + 1 < p.maxReplicaCount);
+  if (short.length > 0) {
+    return `partitions ${short.map((p) => `${gpidOf(p.pid.partitionIndex)} (${p.secondaries.length + 1} of ${p.maxReplicaCount})`).join(', ')} do not have all their replicas yet`;
+  }
+  // The meta's view is the authority; the servers' view shows each primary has taken up its role.
+  const byServer = new Map<string, Set<string>>();
+  const notServing: string[] = [];
+  for (const p of config.partitions) {
+    const server = formatRpcAddress(p.primary);
+    let served = byServer.get(server);
+    if (served === undefined) byServer.set(server, (served = primariesOf(await getJson(`http://${server}/replica/replicas`))));
+    if (!served.has(gpidOf(p.pid.partitionIndex))) notServing.push(`${gpidOf(p.pid.partitionIndex)} on ${server}`);
+  }
+  return notServing.length > 0 ? `primaries ${notServing.join(', ')} are not serving yet` : undefined;
 }
 
 /** Resolves once the meta answers; throws ERR_TIMEOUT after `timeoutMs`. `stillWorth` stops early (a child died). */
@@ -73,29 +94,32 @@ export async function waitReplicasAnswer(replicaPorts: readonly number[], timeou
   throw new PegasusError('ERR_TIMEOUT', `replica servers on ports ${[...waiting].join(', ')} did not answer within ${timeoutMs} ms`);
 }
 
-/** Resolves once every partition of `appName` has a primary; throws ERR_TIMEOUT naming what is missing. */
-export async function waitHealthy(
-  metaPort: number,
-  replicaPorts: readonly number[],
-  appName: string,
-  timeoutMs: number,
-  stillWorth: () => boolean = () => true,
-): Promise<void> {
+/**
+ * Resolves once `appName` is whole (every partition has a primary that serves and max_replica_count members)
+ * with the table's max_replica_count; throws ERR_TIMEOUT naming what is missing.
+ */
+export async function waitHealthy(metaPort: number, appName: string, timeoutMs: number, stillWorth: () => boolean = () => true): Promise<number> {
   const deadline = Date.now() + timeoutMs;
+  const channel = new TcpRpcChannel();
+  const admin = new AdminClient(channel, [`127.0.0.1:${metaPort}`], PROBE_TIMEOUT_MS);
   let missing = `table ${appName} not created yet`;
-  while (Date.now() < deadline) {
-    if (!stillWorth()) throw new PegasusError('ERR_SERVICE_NOT_ACTIVE', `stopped waiting for ${appName} to be healthy: a role exited`);
-    const app = findApp(await getJson(`http://127.0.0.1:${metaPort}/meta/apps`), appName);
-    if (app !== undefined) {
-      const served = new Set<number>();
-      for (const port of replicaPorts) {
-        for (const partition of primariesOf(await getJson(`http://127.0.0.1:${port}/replica/replicas`), app.appId)) served.add(partition);
+  try {
+    while (Date.now() < deadline) {
+      if (!stillWorth()) throw new PegasusError('ERR_SERVICE_NOT_ACTIVE', `stopped waiting for ${appName} to be healthy: a role exited`);
+      if (isAvailable(await getJson(`http://127.0.0.1:${metaPort}/meta/apps`), appName)) {
+        try {
+          const config = await admin.queryConfig(appName);
+          const why = await missingOf(config);
+          if (why === undefined) return Math.max(...config.partitions.map((p) => p.maxReplicaCount));
+          missing = why;
+        } catch (e) {
+          missing = `the meta server did not answer the query: ${e instanceof Error ? e.message : String(e)}`;
+        }
       }
-      const without = [...Array(app.partitionCount).keys()].filter((p) => !served.has(p));
-      if (without.length === 0) return;
-      missing = `partitions ${without.map((p) => `${app.appId}.${p}`).join(', ')} have no primary`;
+      await sleep(POLL_INTERVAL_MS);
     }
-    await sleep(POLL_INTERVAL_MS);
+  } finally {
+    await channel.close();
   }
   throw new PegasusError('ERR_TIMEOUT', `the onebox was not healthy within ${timeoutMs} ms: ${missing}`);
 }

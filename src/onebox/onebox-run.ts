@@ -1,6 +1,7 @@
 /**
  * `pegasus onebox run` (`npm start`): the same cluster as `start`, in the foreground. Children's logs go to
- * the terminal prefixed by role (and to each role's pegasus.log, as with `start`); a child that dies is
+ * the terminal prefixed by role (and to each role's pegasus.log, as with `start`); `up` is said once every
+ * server answers and `healthy` once every partition has a primary and all its replicas; a child that dies is
  * reported; Ctrl-C, SIGTERM or a closed terminal stop every child — replica servers first, then the meta —
  * and the command returns once all have exited. A second Ctrl-C kills at once.
  */
@@ -14,7 +15,7 @@ import type { OneboxPlan, OneboxRole } from './onebox-plan.ts';
 import { STOP_GRACE_MS } from './onebox-processes.ts';
 import { waitHealthy, waitMetaAnswers, waitReplicasAnswer } from './onebox-readiness.ts';
 import { describePlan, metaPortOf, refuseIfRunning, replicaPortsOf, spawnRole } from './onebox-spawn.ts';
-import { HEALTHY_TIMEOUT_MS, META_ANSWER_TIMEOUT_MS } from './onebox-start.ts';
+import { HEALTHY_TIMEOUT_MS, META_ANSWER_TIMEOUT_MS, healthyText } from './onebox-start.ts';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -113,10 +114,10 @@ export async function runOnebox(plan: OneboxPlan): Promise<number> {
         await waitReplicasAnswer(replicaPortsOf(plan), META_ANSWER_TIMEOUT_MS, allAlive);
         ready = true;
         say(`up: ${describePlan(plan)}; Ctrl-C stops it`);
-        if (plan.waitHealthy) {
-          await waitHealthy(metaPortOf(plan), replicaPortsOf(plan), plan.appName, HEALTHY_TIMEOUT_MS, () => !stopping);
-          say(`healthy: every partition of ${plan.appName} has a primary`);
-        }
+        // Reported with or without --wait-healthy: in the foreground nothing waits for it, but the line tells
+        // a new user when the table is whole (secondaries learn a moment after the primaries serve).
+        const replicaCount = await waitHealthy(metaPortOf(plan), plan.appName, HEALTHY_TIMEOUT_MS, () => !stopping);
+        say(`healthy: ${healthyText(plan.appName, replicaCount)}`);
       } catch (e) {
         if (stopping) return;
         say(isPegasusError(e) ? e.message : String(e));

@@ -1,7 +1,8 @@
 /**
  * `pegasus onebox start`: the cluster in the background, like upstream's `run.sh start_onebox`. Each role is
  * a detached process logging to `<dir>/<role>/pegasus.log`; the command returns once every server answers (and,
- * with --wait-healthy, once every partition has a primary). A start that fails stops what it started.
+ * with --wait-healthy, once every partition has a primary and all its replicas). A start that fails stops what
+ * it started.
  */
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { isPegasusError } from '../base/error-code.ts';
@@ -11,9 +12,14 @@ import { stopRoles } from './onebox-processes.ts';
 import { waitHealthy, waitMetaAnswers, waitReplicasAnswer } from './onebox-readiness.ts';
 import { describePlan, metaPortOf, refuseIfRunning, replicaPortsOf, spawnRole } from './onebox-spawn.ts';
 
+/** What `start --wait-healthy` and `run` print once the table is whole. */
+export function healthyText(appName: string, replicaCount: number): string {
+  return `every partition of ${appName} has a primary and ${replicaCount === 1 ? 'its replica' : `all ${replicaCount} replicas`}`;
+}
+
 /** A server opens its store and binds in about a second; this leaves room for a slow machine. */
 export const META_ANSWER_TIMEOUT_MS = 30_000;
-/** Replica servers must beacon, be assigned and open RocksDB for every partition. */
+/** Replica servers must beacon, be assigned, open RocksDB for every partition, and secondaries must learn. */
 export const HEALTHY_TIMEOUT_MS = 60_000;
 const LOG_TAIL_BYTES = 2_000;
 
@@ -58,8 +64,9 @@ export async function startOnebox(plan: OneboxPlan): Promise<number> {
   }
   console.log(`onebox started: ${describePlan(plan)}`);
   if (plan.waitHealthy) {
+    let replicaCount: number;
     try {
-      await waitHealthy(metaPortOf(plan), replicaPortsOf(plan), plan.appName, HEALTHY_TIMEOUT_MS, () => exited.size === 0);
+      replicaCount = await waitHealthy(metaPortOf(plan), plan.appName, HEALTHY_TIMEOUT_MS, () => exited.size === 0);
     } catch (e) {
       if (!isPegasusError(e)) throw e;
       // Left running on purpose: the logs and `pegasus onebox list` are how one finds out why.
@@ -67,7 +74,7 @@ export async function startOnebox(plan: OneboxPlan): Promise<number> {
       console.error(`${e.message}${dead === '' ? '' : ` (${dead})`}; the rest is still running (see ${plan.dir}/*/pegasus.log, stop it with \`pegasus onebox stop\`)`);
       return 1;
     }
-    console.log(`onebox healthy: every partition of ${plan.appName} has a primary`);
+    console.log(`onebox healthy: ${healthyText(plan.appName, replicaCount)}`);
   }
   return 0;
 }

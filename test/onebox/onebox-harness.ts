@@ -6,6 +6,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { formatRpcAddress, isValidRpcAddress } from '../../src/idl/thrift/dsn.ts';
+import { TcpRpcChannel } from '../../src/rpc/tcp/index.ts';
+import { AdminClient } from '../../src/shell/admin-client.ts';
 
 const bin = new URL('../../bin/pegasus.js', import.meta.url).pathname;
 
@@ -100,5 +103,16 @@ export async function within<T>(promise: Promise<T>, timeoutMs: number): Promise
     return await Promise.race([promise, late]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** The meta's view of a table: per partition, its primary then its secondaries (`host:port`). */
+export async function membersByPartition(metaPort: number, appName: string): Promise<string[][]> {
+  const channel = new TcpRpcChannel();
+  try {
+    const config = await new AdminClient(channel, [`127.0.0.1:${metaPort}`]).queryConfig(appName);
+    return config.partitions.map((p) => [...(isValidRpcAddress(p.primary) ? [p.primary] : []), ...p.secondaries].map(formatRpcAddress));
+  } finally {
+    await channel.close();
   }
 }

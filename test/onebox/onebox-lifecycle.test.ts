@@ -1,6 +1,6 @@
 /**
  * `pegasus onebox start | list | stop | clear` as a user runs them, on a temp directory and free ports: the
- * cluster comes up healthy, serves the TypeScript client, refuses a second start, stops every process, keeps
+ * cluster comes up healthy (every partition of `temp` on 3 replica servers), serves the TypeScript client, refuses a second start, stops every process, keeps
  * its data across a restart, and `clear` removes it all.
  */
 import { after, test } from 'node:test';
@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PegasusClient } from '../../src/client/index.ts';
-import { eventually, freePorts, isRunning, pegasus, pidsOf, ROLES } from './onebox-harness.ts';
+import { eventually, freePorts, isRunning, membersByPartition, pegasus, pidsOf, ROLES } from './onebox-harness.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'pegasus-onebox-'));
 const dir = join(root, 'onebox');
@@ -31,11 +31,19 @@ async function readWrite(check: (client: PegasusClient) => Promise<void>): Promi
   }
 }
 
+/** What --wait-healthy promised, from the meta: 8 partitions, each on 3 different replica servers. */
+async function assertWhole(): Promise<void> {
+  const members = await membersByPartition(metaPort, 'temp');
+  assert.equal(members.length, 8);
+  for (const [pidx, servers] of members.entries()) assert.equal(new Set(servers).size, 3, `partition ${pidx}: ${servers.join(', ')}`);
+}
+
 test('start --wait-healthy, list, the client, a refused second start, stop, restart with the data, clear', async () => {
   const started = await pegasus(['onebox', 'start', ...clusterArgs, '--wait-healthy']);
   assert.equal(started.code, 0, started.stderr);
-  assert.match(started.stdout, /onebox healthy: every partition of temp has a primary/);
-  assert.match(readFileSync(join(dir, 'meta1', 'config.ini'), 'utf8'), /\[meta_server\.apps\.temp\][^[]*partition_count = 8/);
+  assert.match(started.stdout, /onebox healthy: every partition of temp has a primary and all 3 replicas/);
+  assert.match(readFileSync(join(dir, 'meta1', 'config.ini'), 'utf8'), /\[meta_server\.apps\.temp\][^[]*partition_count = 8\nmax_replica_count = 3\n/);
+  await assertWhole();
 
   const listed = await pegasus(['onebox', 'list', '--dir', dir]);
   assert.equal(listed.code, 0, listed.stderr);
@@ -67,6 +75,7 @@ test('start --wait-healthy, list, the client, a refused second start, stop, rest
 
   const restarted = await pegasus(['onebox', 'start', ...clusterArgs, '--wait-healthy']);
   assert.equal(restarted.code, 0, restarted.stderr);
+  await assertWhole();
   await readWrite(async (client) => {
     const table = await client.openTable('temp');
     for (let i = 0; i < 20; i++) assert.equal((await table.get(`user${i}`, 'name'))?.toString(), `value${i}`, `user${i} kept`);

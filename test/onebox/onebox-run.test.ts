@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, freePorts, isRunning, pegasus, pidsOf, ROLES, spawnPegasus, within } from './onebox-harness.ts';
+import { eventually, freePorts, isRunning, membersByPartition, pegasus, pidsOf, ROLES, spawnPegasus, within } from './onebox-harness.ts';
 
 test('run answers, shows prefixed logs, and exits 0 on SIGTERM with all children gone', async () => {
   const root = mkdtempSync(join(tmpdir(), 'pegasus-onebox-run-'));
@@ -20,11 +20,12 @@ test('run answers, shows prefixed logs, and exits 0 on SIGTERM with all children
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    await eventually('run reports healthy', () => /onebox \| healthy: every partition of temp has a primary/.test(stderr), 30_000);
+    await eventually('run reports healthy', () => /onebox \| healthy: every partition of temp has a primary and all 3 replicas/.test(stderr), 30_000);
     const version = await fetch(`http://127.0.0.1:${metaPort}/meta/apps`);
     assert.equal(version.status, 200);
-    const apps = (await version.json()) as Array<{ app_name: string; partition_count: number }>;
-    assert.deepEqual(apps.map((a) => [a.app_name, a.partition_count]), [['temp', 8]]);
+    const apps = (await version.json()) as Array<{ app_name: string; partition_count: number; max_replica_count: number }>;
+    assert.deepEqual(apps.map((a) => [a.app_name, a.partition_count, a.max_replica_count]), [['temp', 8, 3]]);
+    assert.ok((await membersByPartition(metaPort, 'temp')).every((servers) => new Set(servers).size === 3), 'every partition on 3 servers');
     assert.match(stdout, /^meta1 {4}\| \{.*"msg":"meta server started"/m, 'meta lines are prefixed, JSON when not a TTY');
     assert.match(stdout, /^replica2 \| \{.*"msg":"replica server started"/m);
 
