@@ -92,9 +92,32 @@ export class LearneeSide {
     if (info === undefined) return 'ERR_OBJECT_NOT_FOUND';
     if (info.signature !== report.learnerSignature) return 'ERR_WRONG_CHECKSUM';
     info.status = report.learnerStatus;
-    if (report.learnerStatus === LearnerStatus.LearningSucceeded) this.replica.upgradeLearner(node);
+    if (report.learnerStatus === LearnerStatus.LearningSucceeded) this.upgradeIfCaughtUp(node);
     else if (report.learnerStatus === LearnerStatus.LearningFailed) this.replica.handleRemoteFailure(node);
     return 'ERR_OK';
+  }
+
+  /** A learner acknowledged a prepare: if it had finished learning, it may now be caught up. */
+  onLearnerAck(node: RpcAddress): void {
+    if (this.learners.get(node)?.status === LearnerStatus.LearningSucceeded) this.upgradeIfCaughtUp(node);
+  }
+
+  /**
+   * A learner that finished learning becomes a secondary only once it has also logged every mutation
+   * prepared to it (from its prepare start on). Otherwise it would join the membership without a tail the
+   * old members hold — possibly mutations an earlier primary committed, which this primary does not know
+   * committed yet — and a crash of this primary could then make it primary without them.
+   */
+  private upgradeIfCaughtUp(node: RpcAddress): void {
+    const r = this.replica;
+    const info = this.learners.get(node);
+    if (info?.prepareStartDecree === undefined) return;
+    // Entries gone from the window were committed, which needed this learner's ack.
+    for (let d = Math.max(info.prepareStartDecree, r.prepareListMinDecree()); d <= r.maxPreparedDecree(); d++) {
+      const m = r.preparedMutation(d);
+      if (m === undefined || m.waitsFor(node)) return;
+    }
+    r.upgradeLearner(node);
   }
 
   /** RPC_LEARN: one learn round. */

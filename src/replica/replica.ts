@@ -655,7 +655,10 @@ export class Replica {
           if (result.errorName === 'ERR_OK' && result.result !== undefined) ack = rpc.decodeResponse(result.result, 0);
           const err = ack?.err ?? result.errorName;
           if (err === 'ERR_OK') {
-            if (mutation.ack(node)) this.tryCommit();
+            if (mutation.ack(node)) {
+              this.tryCommit();
+              if (role === 'PS_POTENTIAL_SECONDARY') this.learnee.onLearnerAck(node);
+            }
             return;
           }
           // A paused member or a learner still copying: upstream retries after 5 ms while time remains.

@@ -21,7 +21,7 @@ export interface ObservedReplica {
 
 export class InvariantChecker {
   private readonly primaries = new Map<string, string>();
-  private readonly committed = new Map<string, string>();
+  private readonly committed = new Map<string, { digest: string; node: string; ballot: number }>();
   /** Per replica object: the highest committed decree already compared. */
   private readonly checkedUpTo = new WeakMap<Replica, number>();
   readonly violations: string[] = [];
@@ -51,8 +51,10 @@ export class InvariantChecker {
         const digest = `${m.timestampUs}:${m.data.updates.map((u) => `${u.code}/${u.data.toString('base64')}`).join(',')}`;
         const key = `${gpid}#${d}`;
         const seen = this.committed.get(key);
-        if (seen === undefined) this.committed.set(key, digest);
-        else if (seen !== digest) this.fail(`${gpid} decree ${d} committed differently on ${node} than elsewhere`);
+        if (seen === undefined) this.committed.set(key, { digest, node, ballot: m.ballot });
+        else if (seen.digest !== digest) {
+          this.fail(`${gpid} decree ${d} committed differently on ${node} (ballot ${m.ballot}) than on ${seen.node} (ballot ${seen.ballot})`);
+        }
       }
       this.checkedUpTo.set(replica, Math.max(this.checkedUpTo.get(replica) ?? 0, p.lastCommittedDecree));
       if (p.status === 'PS_PRIMARY') this.checkCommittedLoggedOnMembers(node, gpid, replica, replicas);
