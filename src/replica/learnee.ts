@@ -56,12 +56,15 @@ export class LearneeSide {
     return out;
   }
 
+  /** Forgets a learner, and every ack the uncommitted mutations still wait for from it. */
   remove(node: RpcAddress): void {
-    this.learners.delete(node);
+    if (!this.learners.delete(node)) return;
+    const r = this.replica;
+    for (let d = r.lastCommittedDecree() + 1; d <= r.maxPreparedDecree(); d++) r.preparedMutation(d)?.ack(node);
   }
 
   clear(): void {
-    this.learners.clear();
+    for (const node of [...this.learners.keys()]) this.remove(node);
   }
 
   /** CT_ADD_SECONDARY on the primary: registers the learner and tells it (one-way RPC_LEARN_ADD_LEARNER). */
@@ -112,8 +115,9 @@ export class LearneeSide {
     const r = this.replica;
     const info = this.learners.get(node);
     if (info?.prepareStartDecree === undefined) return;
-    // Entries gone from the window were committed, which needed this learner's ack.
-    for (let d = Math.max(info.prepareStartDecree, r.prepareListMinDecree()); d <= r.maxPreparedDecree(); d++) {
+    // Committed entries are on the learner already: their commit needed its ack, or (below the member
+    // minimum) the learner itself proved them committed.
+    for (let d = Math.max(info.prepareStartDecree, r.lastCommittedDecree() + 1); d <= r.maxPreparedDecree(); d++) {
       const m = r.preparedMutation(d);
       if (m === undefined || m.waitsFor(node)) return;
     }

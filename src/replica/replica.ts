@@ -692,7 +692,6 @@ export class Replica {
   handleRemoteFailure(node: RpcAddress): void {
     if (this.learnee.isLearner(node)) {
       this.learnee.remove(node);
-      for (let d = this.prepareList.lastCommittedDecree() + 1; d <= this.prepareList.maxDecree(); d++) this.prepareList.get(d)?.ack(node);
       this.tryCommit();
       return;
     }
