@@ -22,7 +22,7 @@ import {
   type QueryCfgResponse,
 } from '../idl/meta.ts';
 import type { BeaconAck, BeaconMsg } from '../idl/replication.ts';
-import { RPC_ADDRESS_INVALID, formatRpcAddress as formatWireAddress, isValidRpcAddress, parseRpcAddress as parseWireAddress } from '../idl/thrift/dsn.ts';
+import { formatRpcAddress as formatWireAddress, isValidRpcAddress, toWireAddress } from '../idl/thrift/dsn.ts';
 import type { RpcReply, RpcRequest } from '../rpc/transport.ts';
 import { DdlService } from './ddl-service.ts';
 import { META_GUARDIAN_DEFAULTS, META_LIMITS_DEFAULT, type MetaEnv, type MetaLimits } from './meta-env.ts';
@@ -183,7 +183,7 @@ export class MetaServer {
   listNodes(request: ConfigurationListNodesRequest): ConfigurationListNodesResponse {
     const infos = this.liveness
       .all()
-      .map((n) => ({ status: n.alive ? NodeStatus.NS_ALIVE : NodeStatus.NS_UNALIVE, node: parseWireAddress(n.address) ?? { ...RPC_ADDRESS_INVALID } }))
+      .map((n) => ({ status: n.alive ? NodeStatus.NS_ALIVE : NodeStatus.NS_UNALIVE, node: toWireAddress(n.address) }))
       .filter((n) => request.status === NodeStatus.NS_INVALID || n.status === request.status);
     return { err: 'ERR_OK', infos };
   }
@@ -232,7 +232,7 @@ export class MetaServer {
   // RPC handlers
 
   private onBeacon(msg: BeaconMsg): BeaconAck {
-    const self = parseWireAddress(this.env.config.selfAddress) ?? { ...RPC_ADDRESS_INVALID };
+    const self = toWireAddress(this.env.config.selfAddress);
     const ack = (allowed: boolean): BeaconAck => ({ time: msg.time, thisNode: self, primaryNode: self, isMaster: true, allowed });
     if (!isValidRpcAddress(msg.fromNode)) return ack(false);
     const node = formatWireAddress(msg.fromNode);

@@ -18,13 +18,7 @@ import {
   type ConfigurationUpdateResponse,
   type ReplicaInfo,
 } from '../idl/replication.ts';
-import {
-  RPC_ADDRESS_INVALID,
-  formatRpcAddress as formatWireAddress,
-  isValidRpcAddress,
-  parseRpcAddress as parseWireAddress,
-  type RpcAddress as WireAddress,
-} from '../idl/thrift/dsn.ts';
+import { RPC_ADDRESS_INVALID, formatRpcAddress as formatWireAddress, isValidRpcAddress, toWireAddress } from '../idl/thrift/dsn.ts';
 import type { MetaStateStore } from '../metastore/meta-state-store.ts';
 import type { RpcAddress, RpcChannel } from '../rpc/transport.ts';
 import {
@@ -74,10 +68,6 @@ interface DddEntry extends DddRecord {
 }
 
 type WriteResult = { ok: true } | { ok: false; error: unknown };
-
-function wireAddress(address: RpcAddress): WireAddress {
-  return parseWireAddress(address) ?? { ...RPC_ADDRESS_INVALID };
-}
 
 /** Per-node replica counts of the current configurations plus the proposals in flight (upstream node_state + newly_partitions). */
 class LoadTable implements NodeLoad {
@@ -339,7 +329,7 @@ export class PartitionService {
   }
 
   private updateRequest(info: AppInfo, pc: PartitionConfig, type: number, node: RpcAddress): ConfigurationUpdateRequest {
-    return { info, config: toWireConfig(pc), type, node: wireAddress(node), hostNode: { ...RPC_ADDRESS_INVALID } };
+    return { info, config: toWireConfig(pc), type, node: toWireAddress(node), hostNode: { ...RPC_ADDRESS_INVALID } };
   }
 
   /** Nodes the failure detector just declared dead: their replicas must report again before DDD trusts them. */
@@ -530,7 +520,7 @@ export class PartitionService {
         config: toWireConfig(entry.config),
         dropped: entry.dropped.map(
           (d): DddNodeInfo => ({
-            node: wireAddress(d.node),
+            node: toWireAddress(d.node),
             dropTimeMs: d.dropTimeMs,
             isAlive: d.isAlive,
             isCollected: d.isCollected,

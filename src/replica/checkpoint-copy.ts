@@ -17,7 +17,7 @@ import { isErrorCode, isPegasusError, PegasusError, type ErrorCode } from '../ba
 import { formatGpid, type Gpid } from '../base/gpid.ts';
 import { NFS_RPCS } from '../idl/codec/nfs-rpcs.ts';
 import { errorCodeFromI32 } from '../idl/nfs.ts';
-import { RPC_ADDRESS_INVALID, parseRpcAddress as parseWireAddress, type RpcAddress as WireAddress } from '../idl/thrift/dsn.ts';
+import { toWireAddress, type RpcAddress as WireAddress } from '../idl/thrift/dsn.ts';
 import type { RpcAddress, RpcCallResult, RpcChannel } from '../rpc/transport.ts';
 import {
   CHECKPOINT_FILES_MAX,
@@ -133,7 +133,7 @@ async function withRetries<T>(options: RemoteCallOptions, what: string, attempt:
 
 /** `copy_request.source`: the node the file is on, as upstream's client fills it. */
 function sourceAddress(learnee: RpcAddress): WireAddress {
-  return parseWireAddress(learnee) ?? { ...RPC_ADDRESS_INVALID };
+  return toWireAddress(learnee);
 }
 
 async function fetchChunk(options: CopyCheckpointOptions, chunk: Chunk): Promise<Buffer> {

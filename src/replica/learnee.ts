@@ -16,7 +16,8 @@ import { LearnType, LearnerStatus, type GroupCheckRequest, type GroupCheckRespon
 import { encodedMutationBytes, type Mutation } from '../log/mutation.ts';
 import type { RpcAddress } from '../rpc/transport.ts';
 import { encodeMutationList } from './mutation-wire.ts';
-import { addressOf, wireAddressOf, type Replica } from './replica.ts';
+import { fromWireAddress, toWireAddress } from '../idl/thrift/dsn.ts';
+import type { Replica } from './replica.ts';
 
 interface LearnerInfo {
   signature: number;
@@ -80,7 +81,7 @@ export class LearneeSide {
     const rpc = REPLICATION_RPCS.RPC_LEARN_ADD_LEARNER;
     const request: GroupCheckRequest = {
       app: r.env.appInfo(),
-      node: wireAddressOf(node),
+      node: toWireAddress(node),
       config: r.replicaConfigFor('PS_POTENTIAL_SECONDARY', info.signature),
       lastCommittedDecree: r.lastCommittedDecree(),
     };
@@ -127,7 +128,7 @@ export class LearneeSide {
   /** RPC_LEARN: one learn round. */
   async onLearn(request: LearnRequest): Promise<LearnResponse> {
     const r = this.replica;
-    const node = addressOf(request.learner);
+    const node = fromWireAddress(request.learner);
     const info = node === undefined ? undefined : this.learners.get(node);
     const answer = (err: ErrorCode, extra: Partial<LearnResponse> = {}): LearnResponse => ({
       err,
@@ -136,7 +137,7 @@ export class LearneeSide {
       prepareStartDecree: INVALID_DECREE,
       type: LearnType.LT_INVALID,
       state: { fromDecreeExcluded: 0, toDecreeIncluded: 0, meta: Buffer.alloc(0), files: [] },
-      learnee: wireAddressOf(r.env.selfAddress),
+      learnee: toWireAddress(r.env.selfAddress),
       baseLocalDir: '',
       ...extra,
     });

@@ -15,7 +15,8 @@ import { REPLICATION_RPCS } from '../idl/codec/replication-rpcs.ts';
 import { LearnType, LearnerStatus, type GroupCheckResponse, type LearnResponse } from '../idl/replication-consensus.ts';
 import type { Mutation } from '../log/mutation.ts';
 import { decodeMutationList } from './mutation-wire.ts';
-import { wireAddressOf, type Replica } from './replica.ts';
+import { toWireAddress } from '../idl/thrift/dsn.ts';
+import type { Replica } from './replica.ts';
 
 export class LearnerSide {
   signature = 0;
@@ -76,7 +77,7 @@ export class LearnerSide {
     const rpc = REPLICATION_RPCS.RPC_LEARN;
     const request = {
       pid: { ...r.env.gpid },
-      learner: wireAddressOf(r.env.selfAddress),
+      learner: toWireAddress(r.env.selfAddress),
       signature,
       lastCommittedDecreeInApp: r.db.lastAppliedDecree(),
       lastCommittedDecreeInPrepareList: r.lastCommittedDecree(),
@@ -193,7 +194,7 @@ export class LearnerSide {
       lastCommittedDecreeInPrepareList: r.lastCommittedDecree(),
       learnerStatus: this.status,
       learnerSignature: this.signature,
-      node: wireAddressOf(r.env.selfAddress),
+      node: toWireAddress(r.env.selfAddress),
     };
     r.env.channel
       .call(primary, { name: rpc.code, gpid: r.env.gpid, partitionHash: 0n, args: rpc.encodeArgs(report), timeoutMs: r.env.timing.prepareTimeoutMsForPotentialSecondaries })

@@ -11,7 +11,8 @@ import type { WriteRequest, WriteResponse } from '../storage/rrdb/write-service.
 import { ConfigType } from '../idl/replication.ts';
 import { RPC_ADDRESS_INVALID } from '../idl/thrift/dsn.ts';
 import type { AppInfo } from '../idl/meta.ts';
-import { Replica, wireAddressOf } from './replica.ts';
+import { toWireAddress } from '../idl/thrift/dsn.ts';
+import { Replica } from './replica.ts';
 import { REPLICA_TIMING_DEFAULT, type ReplicaEnv } from './replica-env.ts';
 import { ReplicaMutation, encodeWrite, type WriteReply } from './replica-mutation.ts';
 
@@ -82,7 +83,7 @@ async function becomePrimary(replica: Replica, ballot: number): Promise<void> {
     pid: gpid, ballot: ballot - 1, maxReplicaCount: 1, primary: { ...RPC_ADDRESS_INVALID }, secondaries: [], lastDrops: [],
     lastCommittedDecree: 0, partitionFlags: 0,
   };
-  replica.onConfigProposal({ info: APP, config, type: ConfigType.CT_ASSIGN_PRIMARY, node: wireAddressOf(SELF), hostNode: { ...RPC_ADDRESS_INVALID } });
+  replica.onConfigProposal({ info: APP, config, type: ConfigType.CT_ASSIGN_PRIMARY, node: toWireAddress(SELF), hostNode: { ...RPC_ADDRESS_INVALID } });
   await settle();
 }
 

@@ -27,7 +27,7 @@ import {
   type PrepareRequest,
 } from '../idl/replication-consensus.ts';
 import { ConfigType, PartitionStatus, type ConfigurationUpdateRequest, type ReplicaConfiguration } from '../idl/replication.ts';
-import { RPC_ADDRESS_INVALID, formatRpcAddress as formatWireAddress, isValidRpcAddress, parseRpcAddress as parseWireAddress } from '../idl/thrift/dsn.ts';
+import { RPC_ADDRESS_INVALID, fromWireAddress, toWireAddress } from '../idl/thrift/dsn.ts';
 import type { Mutation } from '../log/mutation.ts';
 import type { MutationLog } from '../log/mutation-log.ts';
 import type { RpcAddress } from '../rpc/transport.ts';
@@ -83,14 +83,6 @@ function statusFromWire(status: number): ReplicaStatus | undefined {
     default:
       return undefined;
   }
-}
-
-export function addressOf(wire: { ipv4: number; port: number }): RpcAddress | undefined {
-  return isValidRpcAddress(wire) ? formatWireAddress(wire) : undefined;
-}
-
-export function wireAddressOf(address: RpcAddress | undefined): { ipv4: number; port: number } {
-  return (address === undefined ? undefined : parseWireAddress(address)) ?? { ...RPC_ADDRESS_INVALID };
 }
 
 export class Replica {
@@ -345,7 +337,7 @@ export class Replica {
     return {
       pid: { ...this.env.gpid },
       ballot: this.ballotNow,
-      primary: wireAddressOf(this.primaryNow),
+      primary: toWireAddress(this.primaryNow),
       status: wireStatus(status),
       learnerSignature,
     };
@@ -436,8 +428,8 @@ export class Replica {
   private applyPartitionConfig(pc: PartitionConfiguration): void {
     if (pc.ballot < this.ballotNow || this.closed || this.statusNow === 'PS_ERROR') return;
     const self = this.env.selfAddress;
-    const primary = addressOf(pc.primary);
-    const secondaries = pc.secondaries.map(addressOf).filter((a): a is RpcAddress => a !== undefined);
+    const primary = fromWireAddress(pc.primary);
+    const secondaries = pc.secondaries.map(fromWireAddress).filter((a): a is RpcAddress => a !== undefined);
     let role: ReplicaStatus;
     if (primary === self) role = 'PS_PRIMARY';
     else if (secondaries.includes(self)) role = 'PS_SECONDARY';
@@ -837,13 +829,13 @@ export class Replica {
     if (!transitionAllowed({ status: this.statusNow, inactiveIsTransient: this.inactiveIsTransient }, to, ballotIncreases)) {
       if (ballotIncreases) {
         this.ballotNow = config.ballot;
-        this.primaryNow = addressOf(config.primary);
+        this.primaryNow = fromWireAddress(config.primary);
         this.setStatus('PS_INACTIVE');
       }
       return;
     }
     this.ballotNow = config.ballot;
-    this.primaryNow = addressOf(config.primary);
+    this.primaryNow = fromWireAddress(config.primary);
     if (to === 'PS_PRIMARY') return; // only the meta makes a primary
     if (to !== this.statusNow) this.setStatus(to);
     else if (to === 'PS_SECONDARY' || to === 'PS_POTENTIAL_SECONDARY') this.noteDataBallot(this.ballotNow);
@@ -869,27 +861,27 @@ export class Replica {
 
   private nextConfig(pc: PartitionConfiguration, type: number, node: RpcAddress): PartitionConfiguration | undefined {
     const self = this.env.selfAddress;
-    const wire = wireAddressOf(node);
-    const without = pc.secondaries.filter((a) => addressOf(a) !== node);
+    const wire = toWireAddress(node);
+    const without = pc.secondaries.filter((a) => fromWireAddress(a) !== node);
     // Upstream fills in the sender's commit point: the meta keeps it, and the DDD rule refuses a candidate
     // that has prepared less than that.
     const lastCommittedDecree = Math.max(pc.lastCommittedDecree, this.prepareList.lastCommittedDecree());
     const base = { ...pc, ballot: this.ballotNow + 1, lastCommittedDecree, hpPrimary: undefined, hpSecondaries: undefined, hpLastDrops: undefined };
     // A node joining the membership is no longer a drop (the meta maintains last_drops the same way).
-    const joined = { ...base, lastDrops: pc.lastDrops.filter((a) => addressOf(a) !== node) };
+    const joined = { ...base, lastDrops: pc.lastDrops.filter((a) => fromWireAddress(a) !== node) };
     switch (type) {
       case ConfigType.CT_DOWNGRADE_TO_INACTIVE:
       case ConfigType.CT_REMOVE:
-        if (node === self) return { ...base, primary: addressOf(pc.primary) === self ? { ...RPC_ADDRESS_INVALID } : pc.primary, secondaries: without };
+        if (node === self) return { ...base, primary: fromWireAddress(pc.primary) === self ? { ...RPC_ADDRESS_INVALID } : pc.primary, secondaries: without };
         if (without.length === pc.secondaries.length) return undefined;
         return { ...base, secondaries: without };
       case ConfigType.CT_UPGRADE_TO_SECONDARY:
-        if (pc.secondaries.some((a) => addressOf(a) === node)) return undefined;
+        if (pc.secondaries.some((a) => fromWireAddress(a) === node)) return undefined;
         return { ...joined, secondaries: [...pc.secondaries, wire] };
       case ConfigType.CT_ASSIGN_PRIMARY:
-        return { ...joined, primary: wireAddressOf(self), secondaries: [] };
+        return { ...joined, primary: toWireAddress(self), secondaries: [] };
       case ConfigType.CT_UPGRADE_TO_PRIMARY:
-        return { ...joined, primary: wireAddressOf(self), secondaries: pc.secondaries.filter((a) => addressOf(a) !== self) };
+        return { ...joined, primary: toWireAddress(self), secondaries: pc.secondaries.filter((a) => fromWireAddress(a) !== self) };
       default:
         return undefined;
     }
@@ -900,7 +892,7 @@ export class Replica {
       info: this.env.appInfo(),
       config: next,
       type,
-      node: wireAddressOf(node),
+      node: toWireAddress(node),
       hostNode: { ...RPC_ADDRESS_INVALID },
     };
     this.env.logger?.info({ gpid: this.name, type, node, ballot: next.ballot }, 'update-configuration sent to the meta');
@@ -928,7 +920,7 @@ export class Replica {
 
   /** A refused request leaves the configuration as it was: a paused primary at that ballot resumes. */
   private resumeIfStillPrimary(pc: PartitionConfiguration): void {
-    if (pc.ballot === this.ballotNow && addressOf(pc.primary) === this.env.selfAddress && this.isTransientlyInactive) {
+    if (pc.ballot === this.ballotNow && fromWireAddress(pc.primary) === this.env.selfAddress && this.isTransientlyInactive) {
       this.partitionConfig = pc;
       this.becomePrimaryNow(true);
     }
@@ -936,7 +928,7 @@ export class Replica {
 
   private sendRemoveReplica(node: RpcAddress, pc: PartitionConfiguration): void {
     const rpc = REPLICATION_RPCS.RPC_REMOVE_REPLICA;
-    const request: ConfigurationUpdateRequest = { info: this.env.appInfo(), config: pc, type: ConfigType.CT_REMOVE, node: wireAddressOf(node), hostNode: { ...RPC_ADDRESS_INVALID } };
+    const request: ConfigurationUpdateRequest = { info: this.env.appInfo(), config: pc, type: ConfigType.CT_REMOVE, node: toWireAddress(node), hostNode: { ...RPC_ADDRESS_INVALID } };
     this.env.channel
       .call(node, { name: rpc.code, gpid: this.env.gpid, partitionHash: 0n, args: rpc.encodeArgs(request), timeoutMs: this.env.timing.prepareTimeoutMsForSecondaries, oneway: true })
       .catch(() => undefined); // one-way: a lost one is repaired by config sync (the node is no member)
@@ -949,7 +941,7 @@ export class Replica {
       if (this.reconfiguring || proposal.config.ballot < this.ballotNow) return;
       if (proposal.config.ballot > this.ballotNow) this.applyPartitionConfig(proposal.config);
       if (proposal.config.ballot !== this.ballotNow) return;
-      const node = addressOf(proposal.node);
+      const node = fromWireAddress(proposal.node);
       if (node === undefined) return;
       switch (proposal.type) {
         case ConfigType.CT_ASSIGN_PRIMARY:
@@ -998,8 +990,8 @@ export class Replica {
       this.applyPartitionConfig(pc);
       if (this.statusNow !== 'PS_INACTIVE' || this.inactiveIsTransient || pc.ballot !== this.ballotNow) return;
       const self = this.env.selfAddress;
-      const primary = addressOf(pc.primary);
-      const member = primary === self || pc.secondaries.some((a) => addressOf(a) === self);
+      const primary = fromWireAddress(pc.primary);
+      const member = primary === self || pc.secondaries.some((a) => fromWireAddress(a) === self);
       if (member && (primary === self || primary === undefined)) this.dropSelfOnMeta(pc);
     });
   }
@@ -1061,7 +1053,7 @@ export class Replica {
     for (const [node, role, signature] of targets) {
       const request: GroupCheckRequest = {
         app: this.env.appInfo(),
-        node: wireAddressOf(node),
+        node: toWireAddress(node),
         config: this.replicaConfigFor(role, signature),
         lastCommittedDecree: this.prepareList.lastCommittedDecree(),
       };
@@ -1094,7 +1086,7 @@ export class Replica {
         lastCommittedDecreeInPrepareList: this.prepareList.lastCommittedDecree(),
         learnerStatus: this.statusNow === 'PS_POTENTIAL_SECONDARY' ? this.learner.status : LearnerStatus.LearningInvalid,
         learnerSignature: this.statusNow === 'PS_POTENTIAL_SECONDARY' ? this.learner.signature : 0,
-        node: wireAddressOf(this.env.selfAddress),
+        node: toWireAddress(this.env.selfAddress),
       });
     if (request.config.ballot < this.ballotNow) {
       respond('ERR_VERSION_OUTDATED');
@@ -1133,7 +1125,7 @@ export class Replica {
         if (!ballotIncreases) return; // a member at this ballot is not a learner
       }
       this.ballotNow = request.config.ballot;
-      this.primaryNow = addressOf(request.config.primary);
+      this.primaryNow = fromWireAddress(request.config.primary);
       if (status !== 'PS_POTENTIAL_SECONDARY') this.setStatus('PS_POTENTIAL_SECONDARY');
       this.learner.start(request.config.learnerSignature);
     });
@@ -1147,7 +1139,7 @@ export class Replica {
   /** RPC_LEARN_COMPLETION_NOTIFY on the primary. */
   onLearnCompletionNotify(report: GroupCheckResponse): LearnNotifyResponse {
     if (this.statusNow !== 'PS_PRIMARY') return { pid: { ...this.env.gpid }, err: 'ERR_INVALID_STATE', signature: report.learnerSignature };
-    const node = addressOf(report.node);
+    const node = fromWireAddress(report.node);
     if (node === undefined) return { pid: { ...this.env.gpid }, err: 'ERR_INVALID_PARAMETERS', signature: report.learnerSignature };
     return { pid: { ...this.env.gpid }, err: this.learnee.onLearnerReport(node, report), signature: report.learnerSignature };
   }

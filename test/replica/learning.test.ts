@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StorageStatus } from '../../src/base/error-code.ts';
 import { generateKey } from '../../src/base/key-schema.ts';
+import { fromWireAddress } from '../../src/idl/thrift/dsn.ts';
 import type { Replica } from '../../src/replica/replica.ts';
 import { SimCluster, simReplicaAddress } from '../../src/sim/sim-cluster.ts';
 
@@ -62,7 +63,7 @@ async function holdsAll(replica: Replica, count: number): Promise<void> {
 async function healthyWithout(c: SimCluster, gone: string): Promise<string[]> {
   await c.world.runUntil(() => {
     const pc = c.meta?.queryConfig({ appName: 'temp', partitionIndices: [] }).partitions[0];
-    return c.healthy() && pc !== undefined && ![pc.primary, ...pc.secondaries].some((a) => `${[a.ipv4 >>> 24, (a.ipv4 >>> 16) & 255, (a.ipv4 >>> 8) & 255, a.ipv4 & 255].join('.')}:${a.port}` === gone);
+    return c.healthy() && pc !== undefined && ![pc.primary, ...pc.secondaries].some((a) => fromWireAddress(a) === gone);
   }, EVENTS_MAX);
   assert.ok(c.healthy(), 'the group was rebuilt');
   return secondaryNodes(c);

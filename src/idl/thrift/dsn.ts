@@ -86,6 +86,16 @@ export function parseRpcAddress(text: string): RpcAddress | undefined {
   return { ipv4: ((a << 24) | (b << 16) | (c << 8) | d) >>> 0, port };
 }
 
+/** "a.b.c.d:port" (or nothing) as a wire address; anything unparsable becomes the invalid address. */
+export function toWireAddress(text: string | undefined): RpcAddress {
+  return (text === undefined ? undefined : parseRpcAddress(text)) ?? { ...RPC_ADDRESS_INVALID };
+}
+
+/** A wire address as "a.b.c.d:port", or undefined for the invalid address. */
+export function fromWireAddress(address: RpcAddress): string | undefined {
+  return isValidRpcAddress(address) ? formatRpcAddress(address) : undefined;
+}
+
 /** `dsn.rpc_address`: one i64 = ip << 32 | port << 16 | 1; any other host type reads as invalid. */
 export const rpcAddressCodec: ValueCodec<RpcAddress> = {
   wireType: TType.STRUCT,

@@ -16,7 +16,7 @@ import type { TimerHandle } from '../../base/clock.ts';
 import { formatGpid, type Gpid } from '../../base/gpid.ts';
 import { REPLICATION_RPCS } from '../../idl/codec/replication-rpcs.ts';
 import type { ConfigurationQueryByNodeResponse, ConfigurationUpdateRequest } from '../../idl/replication.ts';
-import { parseRpcAddress as parseWireAddress, RPC_ADDRESS_INVALID } from '../../idl/thrift/dsn.ts';
+import { toWireAddress } from '../../idl/thrift/dsn.ts';
 import type { RpcAddress } from '../../rpc/transport.ts';
 import type { HostedReplica } from './hosted-replica.ts';
 import type { ReplicaStubEnv, ReplicaStubLimits } from './stub-env.ts';
@@ -72,7 +72,7 @@ export class ConfigSyncer {
     if (this.stopped || this.inFlight || this.env.config.configSyncDisabled || !this.host.connected()) return;
     const rpc = REPLICATION_RPCS.RPC_CM_CONFIG_SYNC;
     const request = {
-      node: parseWireAddress(this.env.config.selfAddress) ?? { ...RPC_ADDRESS_INVALID },
+      node: toWireAddress(this.env.config.selfAddress),
       storedReplicas: this.host.hosted().map((h) => h.info(this.env.config.diskTag)),
     };
     this.inFlight = true;

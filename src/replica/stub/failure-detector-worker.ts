@@ -12,7 +12,7 @@
  */
 import type { EnvClock, TimerHandle } from '../../base/clock.ts';
 import { REPLICATION_RPCS } from '../../idl/codec/replication-rpcs.ts';
-import { formatRpcAddress as formatWireAddress, isValidRpcAddress, parseRpcAddress as parseWireAddress, RPC_ADDRESS_INVALID } from '../../idl/thrift/dsn.ts';
+import { formatRpcAddress as formatWireAddress, isValidRpcAddress, toWireAddress } from '../../idl/thrift/dsn.ts';
 import type { RpcAddress, RpcChannel } from '../../rpc/transport.ts';
 import { assert } from '../../base/assert.ts';
 import type { StubLogger } from './stub-env.ts';
@@ -113,8 +113,8 @@ export class FailureDetectorWorker {
     const sendMs = this.options.clock.nowMs();
     const beacon = {
       time: sendMs,
-      fromNode: parseWireAddress(this.options.selfAddress) ?? { ...RPC_ADDRESS_INVALID },
-      toNode: parseWireAddress(target) ?? { ...RPC_ADDRESS_INVALID },
+      fromNode: toWireAddress(this.options.selfAddress),
+      toNode: toWireAddress(target),
       startTime: this.options.startTimeMs,
     };
     const rpc = REPLICATION_RPCS.RPC_FD_FAILURE_DETECTOR_PING;

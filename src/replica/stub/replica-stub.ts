@@ -14,7 +14,8 @@ import { REPLICATION_RPCS } from '../../idl/codec/replication-rpcs.ts';
 import type { AppInfo } from '../../idl/meta.ts';
 import { ConfigType, type ConfigurationUpdateRequest, type ReplicaInfo } from '../../idl/replication.ts';
 import type { RpcAddress, RpcReply } from '../../rpc/transport.ts';
-import { addressOf, type Replica } from '../replica.ts';
+import { fromWireAddress } from '../../idl/thrift/dsn.ts';
+import type { Replica } from '../replica.ts';
 import { ConfigSyncer, type SyncHost } from './config-sync.ts';
 import { FailureDetectorWorker } from './failure-detector-worker.ts';
 import { HostedReplica, type ReplicaServices } from './hosted-replica.ts';
@@ -173,7 +174,7 @@ export class ReplicaStub implements SyncHost {
       this.env.logger.warn({ gpid: name, appId: proposal.info.appId }, 'proposal with an inconsistent app_info: ignored');
       return;
     }
-    const node = addressOf(proposal.node);
+    const node = fromWireAddress(proposal.node);
     const toSelf = proposal.type === ConfigType.CT_ASSIGN_PRIMARY || proposal.type === ConfigType.CT_UPGRADE_TO_PRIMARY;
     if (toSelf && node !== this.env.config.selfAddress) {
       this.env.logger.warn({ gpid: name, node }, 'proposal names another node: ignored');
