@@ -46,14 +46,6 @@ export function maintainDrops(lastDrops: readonly RpcAddress[], node: RpcAddress
   }
 }
 
-/**
- * upstream's `app_mutation_2pc_min_replica_count`: the configured `[replication] mutation_2pc_min_replica_count`
- * when > 0, else derived from the table's max_replica_count.
- */
-export function mutation2pcMinReplicaCount(configured: number, maxReplicaCount: number): number {
-  if (configured > 0) return configured;
-  return maxReplicaCount <= 2 ? 1 : Math.floor(maxReplicaCount / 2) + 1;
-}
 
 function sameSet(a: readonly RpcAddress[], b: readonly RpcAddress[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x)) && new Set(a).size === a.length;

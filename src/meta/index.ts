@@ -11,4 +11,4 @@ export {
 } from './meta-env.ts';
 export type { PartitionConfig } from './partition-config.ts';
 export { HealthStatus, HEALTH_STATUS_NAMES, partitionHealth } from './partition-guardian.ts';
-export { mutation2pcMinReplicaCount } from './config-update.ts';
+export { mutation2pcMinReplicaCount } from '../replica/replica-env.ts';

@@ -30,7 +30,8 @@ import {
   removeFromDropped,
   type ConfigContext,
 } from './config-context.ts';
-import { addsOrRemoves, checkUpdate, configTypeName, maintainDrops, mutation2pcMinReplicaCount } from './config-update.ts';
+import { mutation2pcMinReplicaCount } from '../replica/replica-env.ts';
+import { addsOrRemoves, checkUpdate, configTypeName, maintainDrops } from './config-update.ts';
 import type { DdlService } from './ddl-service.ts';
 import type { MetaLimits, MetaLogger } from './meta-env.ts';
 import type { NodeLiveness } from './node-liveness.ts';

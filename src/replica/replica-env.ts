@@ -51,6 +51,16 @@ export interface ReplicaTiming {
   readonly checkpointReserveTimeSeconds: number;
 }
 
+/**
+ * upstream's `app_mutation_2pc_min_replica_count`: the configured `[replication] mutation_2pc_min_replica_count`
+ * when > 0, else derived from the table's max_replica_count. The primary refuses writes below it; the meta's
+ * guardian calls a partition short of it an emergency.
+ */
+export function mutation2pcMinReplicaCount(configured: number, maxReplicaCount: number): number {
+  if (configured > 0) return configured;
+  return maxReplicaCount <= 2 ? 1 : Math.floor(maxReplicaCount / 2) + 1;
+}
+
 export const REPLICA_TIMING_DEFAULT: ReplicaTiming = {
   prepareTimeoutMsForSecondaries: 3000,
   prepareTimeoutMsForPotentialSecondaries: 5000,

@@ -38,7 +38,7 @@ import { LearnerSide } from './learner.ts';
 import { MutationQueue, type QueuedWrite } from './mutation-queue.ts';
 import { fromWireMutation, toWireMutation } from './mutation-wire.ts';
 import { PrepareList } from './prepare-list.ts';
-import type { ReplicaEnv } from './replica-env.ts';
+import { mutation2pcMinReplicaCount, type ReplicaEnv } from './replica-env.ts';
 import { ReplicaMutation, decodeWrite, encodeWrite, type WriteReply } from './replica-mutation.ts';
 import { transitionAllowed, type ReplicaStatus } from './status-transition.ts';
 import { MutationTimestamps } from './timestamp.ts';
@@ -514,10 +514,7 @@ export class Replica {
   // ---- client requests --------------------------------------------------------------------------------
 
   private minReplicaCount(): number {
-    const configured = this.env.timing.mutation2pcMinReplicaCount;
-    if (configured > 0) return configured;
-    const max = this.env.appInfo().maxReplicaCount;
-    return max <= 2 ? 1 : Math.floor(max / 2) + 1;
+    return mutation2pcMinReplicaCount(this.env.timing.mutation2pcMinReplicaCount, this.env.appInfo().maxReplicaCount);
   }
 
   /** A client write (§2.3): refused unless primary with enough members; oversized ones before any decree. */

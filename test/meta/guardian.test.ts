@@ -14,7 +14,8 @@ import {
   removeFromDropped,
   type DroppedReplica,
 } from '../../src/meta/config-context.ts';
-import { checkUpdate, maintainDrops, mutation2pcMinReplicaCount } from '../../src/meta/config-update.ts';
+import { checkUpdate, maintainDrops } from '../../src/meta/config-update.ts';
+import { mutation2pcMinReplicaCount } from '../../src/replica/replica-env.ts';
 import { newPartitionConfig, type PartitionConfig } from '../../src/meta/partition-config.ts';
 import { HealthStatus, cure, partitionHealth, type CureView, type NodeLoad } from '../../src/meta/partition-guardian.ts';
 
