@@ -26,13 +26,14 @@ import {
   type PrepareAck,
   type PrepareRequest,
 } from '../idl/replication-consensus.ts';
-import { ConfigType, PartitionStatus, type ConfigurationUpdateRequest, type ReplicaConfiguration } from '../idl/replication.ts';
+import { ConfigType, type ConfigurationUpdateRequest, type ReplicaConfiguration } from '../idl/replication.ts';
 import { RPC_ADDRESS_INVALID, fromWireAddress, toWireAddress } from '../idl/thrift/dsn.ts';
 import type { Mutation } from '../log/mutation.ts';
 import type { MutationLog } from '../log/mutation-log.ts';
 import type { RpcAddress } from '../rpc/transport.ts';
 import type { PartitionDb } from '../storage/rrdb/partition-db.ts';
 import { checkWriteRequest, isBatchable, type WriteRequest } from '../storage/rrdb/write-service.ts';
+import { CheckpointTimer } from './checkpoint-timer.ts';
 import { LearneeSide } from './learnee.ts';
 import { LearnerSide } from './learner.ts';
 import { MutationQueue, type QueuedWrite } from './mutation-queue.ts';
@@ -40,10 +41,11 @@ import { fromWireMutation, toWireMutation } from './mutation-wire.ts';
 import { PrepareList } from './prepare-list.ts';
 import { mutation2pcMinReplicaCount, type ReplicaEnv } from './replica-env.ts';
 import { ReplicaMutation, decodeWrite, encodeWrite, type WriteReply } from './replica-mutation.ts';
-import { transitionAllowed, type ReplicaStatus } from './status-transition.ts';
+import { statusFromWire, transitionAllowed, wireStatus, type ReplicaStatus } from './status-transition.ts';
+import { nextConfig, type ChangeContext } from './config-change.ts';
 import { MutationTimestamps } from './timestamp.ts';
 
-export type { ReplicaStatus } from './status-transition.ts';
+export { wireStatus, type ReplicaStatus } from './status-transition.ts';
 
 interface ClientWrite extends QueuedWrite {
   write: WriteRequest;
@@ -62,27 +64,6 @@ export interface ReplicaProgress {
   lastAppliedDecree: number;
   lastCommittedDecree: number;
   lastPreparedDecree: number;
-}
-
-export function wireStatus(status: ReplicaStatus): number {
-  return PartitionStatus[status];
-}
-
-function statusFromWire(status: number): ReplicaStatus | undefined {
-  switch (status) {
-    case PartitionStatus.PS_PRIMARY:
-      return 'PS_PRIMARY';
-    case PartitionStatus.PS_SECONDARY:
-      return 'PS_SECONDARY';
-    case PartitionStatus.PS_POTENTIAL_SECONDARY:
-      return 'PS_POTENTIAL_SECONDARY';
-    case PartitionStatus.PS_INACTIVE:
-      return 'PS_INACTIVE';
-    case PartitionStatus.PS_ERROR:
-      return 'PS_ERROR';
-    default:
-      return undefined;
-  }
 }
 
 export class Replica {
@@ -115,6 +96,7 @@ export class Replica {
   private readonly ackWaiters = new Map<ReplicaMutation, Array<() => void>>();
   readonly learnee: LearneeSide;
   readonly learner: LearnerSide;
+  private readonly checkpointTimer: CheckpointTimer;
   /**
    * The newest ballot this replica holds data of or served at: the highest ballot of a mutation it logged
    * (or replayed), and of a role it held. Unlike `ballot`, a ballot merely adopted from a configuration (a
@@ -149,6 +131,18 @@ export class Replica {
     });
     this.learnee = new LearneeSide(this);
     this.learner = new LearnerSide(this);
+    this.checkpointTimer = new CheckpointTimer(
+      {
+        db: () => this.dbNow,
+        log: () => this.logNow,
+        mayCheckpoint: () => !this.swappingStorage && !this.closed && this.statusNow !== 'PS_ERROR',
+        closed: () => this.closed,
+        nowMs: () => env.clock.nowMs(),
+        later: (delayMs, callback) => void this.later(delayMs, callback),
+        onLocalFailure: (e) => this.onLocalFailure(e),
+      },
+      env.timing,
+    );
   }
 
   /**
@@ -166,56 +160,8 @@ export class Replica {
     for (const mutation of logged) replica.prepareReplayed(mutation);
     await replica.applying;
     replica.throwIfFailed();
-    replica.scheduleCheckpoint();
+    replica.checkpointTimer.start();
     return replica;
-  }
-
-  // ---- checkpoints and plog GC (§3.4) -----------------------------------------------------------------
-
-  private checkpointRunning = false;
-  private checkpointDone: Promise<void> = Promise.resolve();
-
-  private scheduleCheckpoint(): void {
-    const timing = this.env.timing;
-    if (timing.checkpointDisabled) return;
-    this.later(timing.checkpointIntervalMs, () => {
-      this.onCheckpointTimer().finally(() => this.scheduleCheckpoint());
-    });
-  }
-
-  /**
-   * Upstream `on_checkpoint_timer`: checkpoint what RocksDB has flushed, keep the checkpoints the reserve
-   * rules ask for, then drop plog files wholly covered by the newest checkpoint (never the current file,
-   * never what a replay from the flushed decree needs: durable ≤ flushed). A learner whose start decree
-   * the plog no longer covers is then taught from a checkpoint (LT_APP).
-   */
-  private onCheckpointTimer(): Promise<void> {
-    if (this.checkpointRunning || this.swappingStorage || this.closed || this.statusNow === 'PS_ERROR') return Promise.resolve();
-    this.checkpointDone = this.checkpointOnce();
-    return this.checkpointDone;
-  }
-
-  private async checkpointOnce(): Promise<void> {
-    this.checkpointRunning = true;
-    const timing = this.env.timing;
-    try {
-      await this.db.asyncCheckpoint();
-      await this.db.gcCheckpoints({ reserveMinCount: timing.checkpointReserveMinCount, reserveTimeSeconds: timing.checkpointReserveTimeSeconds }, this.env.clock.nowMs());
-      if (timing.plogGcEnabled && !this.closed) {
-        await this.log.garbageCollect({
-          durableDecree: this.db.lastDurableDecree(),
-          validStartOffset: 0,
-          reserveMaxBytes: timing.logPrivateReserveMaxBytes,
-          reserveMaxTimeMs: timing.logPrivateReserveMaxTimeMs,
-        });
-      }
-    } catch (e) {
-      // A learner reading the plog holds it (ERR_BUSY): the next round collects. Anything else is a local
-      // storage failure.
-      if (!(isPegasusError(e) && (e.code === 'ERR_BUSY' || e.code === 'ERR_INVALID_STATE') )) this.onLocalFailure(e);
-    } finally {
-      this.checkpointRunning = false;
-    }
   }
 
   /** One mutation from a log (this replica's on open, a learnee's in LT_LOG/LT_CACHE): prepared as INACTIVE. */
@@ -251,7 +197,7 @@ export class Replica {
     assert(!this.swappingStorage, 'two storage swaps at once');
     this.swappingStorage = true;
     try {
-      while (this.checkpointRunning) await this.checkpointDone;
+      await this.checkpointTimer.idle();
       await this.applying;
       await this.logNow.close();
       await this.dbNow.close();
@@ -847,7 +793,7 @@ export class Replica {
   requestConfigChange(type: number, node: RpcAddress): void {
     const pc = this.partitionConfig;
     if (this.reconfiguring || pc === undefined || this.closed) return;
-    const next = this.nextConfig(pc, type, node);
+    const next = nextConfig(pc, type, node, this.changeContext());
     if (next === undefined) return;
     this.reconfiguring = true;
     if (this.statusNow === 'PS_PRIMARY' || this.statusNow === 'PS_SECONDARY') this.setStatus('PS_INACTIVE', true);
@@ -856,32 +802,8 @@ export class Replica {
     });
   }
 
-  private nextConfig(pc: PartitionConfiguration, type: number, node: RpcAddress): PartitionConfiguration | undefined {
-    const self = this.env.selfAddress;
-    const wire = toWireAddress(node);
-    const without = pc.secondaries.filter((a) => fromWireAddress(a) !== node);
-    // Upstream fills in the sender's commit point: the meta keeps it, and the DDD rule refuses a candidate
-    // that has prepared less than that.
-    const lastCommittedDecree = Math.max(pc.lastCommittedDecree, this.prepareList.lastCommittedDecree());
-    const base = { ...pc, ballot: this.ballotNow + 1, lastCommittedDecree, hpPrimary: undefined, hpSecondaries: undefined, hpLastDrops: undefined };
-    // A node joining the membership is no longer a drop (the meta maintains last_drops the same way).
-    const joined = { ...base, lastDrops: pc.lastDrops.filter((a) => fromWireAddress(a) !== node) };
-    switch (type) {
-      case ConfigType.CT_DOWNGRADE_TO_INACTIVE:
-      case ConfigType.CT_REMOVE:
-        if (node === self) return { ...base, primary: fromWireAddress(pc.primary) === self ? { ...RPC_ADDRESS_INVALID } : pc.primary, secondaries: without };
-        if (without.length === pc.secondaries.length) return undefined;
-        return { ...base, secondaries: without };
-      case ConfigType.CT_UPGRADE_TO_SECONDARY:
-        if (pc.secondaries.some((a) => fromWireAddress(a) === node)) return undefined;
-        return { ...joined, secondaries: [...pc.secondaries, wire] };
-      case ConfigType.CT_ASSIGN_PRIMARY:
-        return { ...joined, primary: toWireAddress(self), secondaries: [] };
-      case ConfigType.CT_UPGRADE_TO_PRIMARY:
-        return { ...joined, primary: toWireAddress(self), secondaries: pc.secondaries.filter((a) => fromWireAddress(a) !== self) };
-      default:
-        return undefined;
-    }
+  private changeContext(): ChangeContext {
+    return { self: this.env.selfAddress, ballot: this.ballotNow, committedDecree: this.prepareList.lastCommittedDecree() };
   }
 
   private sendUpdate(type: number, node: RpcAddress, next: PartitionConfiguration, onAccepted: () => void): void {
@@ -954,7 +876,7 @@ export class Replica {
           this.partitionConfig = proposal.config;
           this.reconfiguring = true;
           this.setStatus('PS_INACTIVE', true);
-          this.sendUpdate(proposal.type, node, this.nextConfig(proposal.config, proposal.type, node)!, () => undefined);
+          this.sendUpdate(proposal.type, node, nextConfig(proposal.config, proposal.type, node, this.changeContext())!, () => undefined);
           return;
         case ConfigType.CT_ADD_SECONDARY:
         case ConfigType.CT_ADD_SECONDARY_FOR_LB:
@@ -999,7 +921,7 @@ export class Replica {
     const self = this.env.selfAddress;
     this.partitionConfig = pc;
     this.reconfiguring = true;
-    const next = this.nextConfig(pc, ConfigType.CT_DOWNGRADE_TO_INACTIVE, self);
+    const next = nextConfig(pc, ConfigType.CT_DOWNGRADE_TO_INACTIVE, self, this.changeContext());
     if (next === undefined) {
       this.reconfiguring = false;
       return;
@@ -1147,11 +1069,6 @@ export class Replica {
     this.requestConfigChange(ConfigType.CT_UPGRADE_TO_SECONDARY, node);
   }
 
-  /** Learner side: prepares a learned mutation (LT_CACHE / LT_LOG) as the log replay does. */
-  resetPrepareList(decree: number): void {
-    this.prepareList.reset(decree);
-  }
-
   commitHard(decree: number): void {
     this.prepareList.commit(decree, 'COMMIT_TO_DECREE_HARD');
   }
@@ -1169,10 +1086,6 @@ export class Replica {
     this.prepareList.commit(decree, 'COMMIT_TO_DECREE_HARD');
     this.startFreedSlots();
     return true;
-  }
-
-  commitSoft(decree: number): void {
-    this.prepareList.commit(decree, 'COMMIT_TO_DECREE_SOFT');
   }
 
   /** Runs `callback` after `delayMs` unless the replica closed meanwhile; cancelled on close. */

@@ -12,6 +12,8 @@
  * would resume it when a config sync still names it (e.g. its own update's answer was lost in the crash),
  * which loses acknowledged writes after a machine crash.
  */
+import { PartitionStatus } from '../idl/replication.ts';
+
 export type ReplicaStatus = 'PS_INACTIVE' | 'PS_PRIMARY' | 'PS_SECONDARY' | 'PS_POTENTIAL_SECONDARY' | 'PS_ERROR';
 
 export interface StatusNow {
@@ -34,5 +36,28 @@ export function transitionAllowed(from: StatusNow, to: ReplicaStatus, ballotIncr
       return from.status === 'PS_POTENTIAL_SECONDARY' || (from.status === 'PS_INACTIVE' && from.inactiveIsTransient);
     case 'PS_PRIMARY':
       return from.status === 'PS_INACTIVE' && from.inactiveIsTransient;
+  }
+}
+
+/** The wire `partition_status` of a role. */
+export function wireStatus(status: ReplicaStatus): number {
+  return PartitionStatus[status];
+}
+
+/** A wire partition_status as a role this replica knows; PS_INVALID and split states are undefined. */
+export function statusFromWire(status: number): ReplicaStatus | undefined {
+  switch (status) {
+    case PartitionStatus.PS_PRIMARY:
+      return 'PS_PRIMARY';
+    case PartitionStatus.PS_SECONDARY:
+      return 'PS_SECONDARY';
+    case PartitionStatus.PS_POTENTIAL_SECONDARY:
+      return 'PS_POTENTIAL_SECONDARY';
+    case PartitionStatus.PS_INACTIVE:
+      return 'PS_INACTIVE';
+    case PartitionStatus.PS_ERROR:
+      return 'PS_ERROR';
+    default:
+      return undefined;
   }
 }
