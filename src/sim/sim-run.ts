@@ -14,6 +14,7 @@ import type { Table } from '../client/table.ts';
 import { checkDurability } from './check/durability.ts';
 import { InvariantChecker } from './check/invariants.ts';
 import { checkLinearizable, formatHistory } from './check/linearizability.ts';
+import type { Replica } from '../replica/replica.ts';
 import type { BrokenVariant } from '../replica/replica-env.ts';
 import { SIM_META_ADDRESS, SimCluster, simReplicaAddress } from './sim-cluster.ts';
 import { SimRandom } from './sim-random.ts';
@@ -126,16 +127,13 @@ export async function runSimulation(seed: number, options: SimRunOptions = {}): 
   const coverage: SimCoverage = {
     clientOps: 0, okOps: 0, processCrashes: 0, machineCrashes: 0, partitions: 0, primaryChanges: 0, reconciledDecrees: 0, learnCache: 0, learnLog: 0, learnApp: 0, dddPartitions: 0,
   };
-  const seenReplicas = new Set<object>();
-  const tally = (): void => {
-    for (const { replica } of cluster.liveReplicas()) {
-      if (seenReplicas.has(replica)) continue;
-      seenReplicas.add(replica);
-    }
-  };
+  /** Every Replica object that ever ran (a restart makes new ones): their counters make the coverage. */
+  const seenReplicas = new Set<Replica>();
+  /** Before every event: one scan of the live replicas serves the invariants and the coverage tally. */
   const checkInvariants = (): boolean => {
-    tally();
-    return !invariants.check(cluster.liveReplicas());
+    const live = cluster.liveReplicas();
+    for (const { replica } of live) seenReplicas.add(replica);
+    return !invariants.check(live);
   };
   let details = '';
   let assertion: unknown;
@@ -213,7 +211,7 @@ export async function runSimulation(seed: number, options: SimRunOptions = {}): 
     coverage.clientOps = workload.history.length;
     coverage.okOps = workload.okCount();
     coverage.primaryChanges = invariants.primaryBallots;
-    for (const replica of seenReplicas as Set<import('../replica/replica.ts').Replica>) {
+    for (const replica of seenReplicas) {
       coverage.reconciledDecrees += replica.stats.reconciledDecrees;
       coverage.learnCache += replica.learner.roundsApplied.cache;
       coverage.learnLog += replica.learner.roundsApplied.log;
