@@ -50,9 +50,9 @@ export class SimMachineClock {
 /** The EnvClock of one process (meta server or replica stub). */
 export class SimClock implements EnvClock {
   constructor(
-    private readonly loop: SimLoop,
+    protected readonly loop: SimLoop,
     private readonly machine: SimMachineClock,
-    private readonly process: SimProcess,
+    protected readonly process: SimProcess,
   ) {}
 
   nowMs(): number {
@@ -65,17 +65,7 @@ export class SimClock implements EnvClock {
 }
 
 /** The client's clock: the same wall time, and sleeps that are loop timers of the client's process. */
-export class SimClientClock implements ClientClock {
-  constructor(
-    private readonly loop: SimLoop,
-    private readonly machine: SimMachineClock,
-    private readonly process: SimProcess,
-  ) {}
-
-  nowMs(): number {
-    return this.machine.nowMs();
-  }
-
+export class SimClientClock extends SimClock implements ClientClock {
   /** Resolves after `ms` of virtual time; rejects with the signal's reason if it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted === true) return Promise.reject(signal.reason);
