@@ -6,7 +6,7 @@
  *
  * usage: node --import tsx test/crash/testdata/partition-writer.ts <dataDir> <plogDir> <seed>
  */
-import { writeSync } from 'node:fs';
+import { writeLineSync } from '../../support/write-line-sync.ts';
 import { FileLog } from '../../../src/log/index.ts';
 import { RocksStore } from '../../../src/storage/rocks/rocks-store.ts';
 import { CrashPartition, GPID } from '../partition-model.ts';
@@ -23,11 +23,11 @@ const store = await RocksStore.open(dataDir, { rocksdb: { writeBufferSizeBytes: 
 const log = await FileLog.open(plogDir, { gpid: GPID, nowMs: Date.now, fileSizeBytesMax: 64 * 1024 });
 const partition = new CrashPartition(store, log, Date.now);
 const recovered = await partition.recover();
-writeSync(1, `RECOVERED ${recovered}\n`);
+writeLineSync(1, `RECOVERED ${recovered}\n`);
 
 const flushEvery = 20 + (seed % 50);
 for (;;) {
   const decree = await partition.writeNext(Date.now() * 1000);
-  writeSync(1, `ACK ${decree}\n`);
+  writeLineSync(1, `ACK ${decree}\n`);
   if (decree % flushEvery === 0) await store.flush();
 }

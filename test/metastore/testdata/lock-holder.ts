@@ -4,7 +4,7 @@
  *
  * usage: node --import tsx test/metastore/testdata/lock-holder.ts <dir> <ownerId>
  */
-import { writeSync } from 'node:fs';
+import { writeLineSync } from '../../support/write-line-sync.ts';
 import { LocalLock } from '../../../src/metastore/local-lock.ts';
 
 const [dirPath, ownerId] = process.argv.slice(2);
@@ -13,5 +13,5 @@ if (dirPath === undefined || ownerId === undefined) {
   process.exit(2);
 }
 await new LocalLock(dirPath).lock({ ownerId, onLost: () => process.exit(4) });
-writeSync(1, 'held\n');
+writeLineSync(1, 'held\n');
 setTimeout(() => process.exit(3), 20_000); // the parent kills much sooner; this only stops an orphan

@@ -6,7 +6,7 @@
  *
  * usage: node --import tsx test/metastore/testdata/meta-writer.ts <store dir> <seed> <first op id>
  */
-import { writeSync } from 'node:fs';
+import { writeLineSync } from '../../support/write-line-sync.ts';
 import { isPegasusError } from '../../../src/base/error-code.ts';
 import { FileMetaStore } from '../../../src/metastore/file-meta-store.ts';
 import { seededRandom } from '../../support/seeded-random.ts';
@@ -34,19 +34,19 @@ let compactionsPrinted = 0;
 for (;;) {
   while (inFlight.size < IN_FLIGHT_MAX) {
     const op = randomOp(random, nextId++);
-    writeSync(1, `I ${JSON.stringify(op)}\n`);
+    writeLineSync(1, `I ${JSON.stringify(op)}\n`);
     const settled: Promise<void> = applyOp(store, op).then(
       () => {
-        writeSync(1, `R ${op.id} ok\n`);
+        writeLineSync(1, `R ${op.id} ok\n`);
         const { compactions } = store.stats();
-        if (compactions > compactionsPrinted) writeSync(1, `C ${(compactionsPrinted = compactions)}\n`);
+        if (compactions > compactionsPrinted) writeLineSync(1, `C ${(compactionsPrinted = compactions)}\n`);
       },
       (e: unknown) => {
         if (!isPegasusError(e) || !EXPECTED.has(e.code)) {
           process.stderr.write(`op ${op.id} failed unexpectedly: ${String(e)}\n`);
           process.exit(1);
         }
-        writeSync(1, `R ${op.id} ${e.code}\n`);
+        writeLineSync(1, `R ${op.id} ${e.code}\n`);
       },
     ).finally(() => inFlight.delete(settled));
     inFlight.add(settled);
