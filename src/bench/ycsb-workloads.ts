@@ -44,8 +44,35 @@ export function recordKey(n: number): string {
 }
 
 /**
- * Draws a workload's operations. Inserts take the next record number (shared through `insertCursor` when
- * several generators run one workload), and reads of the `latest` distribution follow them.
+ * The record numbers one load generator inserts: with `stride` generators running one workload, generator
+ * `offset` takes `start + offset`, `start + offset + stride`, ... so no two of them insert the same record
+ * (YCSB's insertstart/insertcount split, interleaved so every generator's inserts stay recent).
+ */
+export class InsertSequence {
+  private nextNumber: number;
+
+  constructor(
+    start: number,
+    private readonly stride = 1,
+    offset = 0,
+  ) {
+    if (!Number.isInteger(stride) || stride < 1 || !Number.isInteger(offset) || offset < 0 || offset >= stride) {
+      throw new RangeError(`an insert sequence needs 0 <= offset < stride, got offset ${offset}, stride ${stride}`);
+    }
+    this.nextNumber = start + offset;
+  }
+
+  next(): number {
+    const n = this.nextNumber;
+    this.nextNumber += this.stride;
+    return n;
+  }
+}
+
+/**
+ * Draws a workload's operations. Inserts take the next number of `inserts` (by default the record count
+ * itself, one generator alone), and `records.count` follows the highest record inserted, so reads of the
+ * `latest` distribution follow the inserts.
  */
 export class OperationGenerator {
   private readonly chooser: KeyChooser;
@@ -55,6 +82,7 @@ export class OperationGenerator {
     readonly spec: WorkloadSpec,
     private readonly random: UnitRandom,
     private readonly records: { count: number },
+    private readonly inserts: InsertSequence = new InsertSequence(records.count),
   ) {
     this.chooser = keyChooser(spec.distribution, random, () => records.count);
     let cumulative = 0;
@@ -64,7 +92,11 @@ export class OperationGenerator {
   next(): Operation {
     const u = this.random.float() * this.kinds[this.kinds.length - 1]![1];
     const kind = this.kinds.find(([, upTo]) => u < upTo)?.[0] ?? this.kinds[this.kinds.length - 1]![0];
-    if (kind === 'insert') return { kind, key: recordKey(this.records.count++) };
+    if (kind === 'insert') {
+      const n = this.inserts.next();
+      this.records.count = Math.max(this.records.count, n + 1);
+      return { kind, key: recordKey(n) };
+    }
     const key = recordKey(this.chooser.next());
     if (kind === 'scan') return { kind, key, scanLength: 1 + Math.floor(this.random.float() * this.spec.maxScanLength) };
     return { kind, key };

@@ -11,7 +11,7 @@ import { startMetaServer } from '../server/meta/meta-main.ts';
 import { startReplicaServer } from '../server/replica/replica-main.ts';
 import { PACKAGE_VERSION } from '../server/version.ts';
 import { registerShellCommand } from '../shell/shell-command.ts';
-
+import { registerBenchCommand } from '../bench/bench-command.ts';
 
 const program = new Command();
 program
@@ -19,11 +19,6 @@ program
   .description('pegasus-ts: Apache Pegasus, the distributed key-value store, in TypeScript')
   .version(PACKAGE_VERSION, '-v, --version')
   .showHelpAfterError();
-
-function notYet(name: string): void {
-  console.error(`ERR_NOT_IMPLEMENTED: \`pegasus ${name}\` is not available yet; this build has the storage engine, the mutation log and the wire codecs`);
-  process.exitCode = 2;
-}
 
 for (const role of ['meta', 'replica'] as const) {
   program
@@ -88,17 +83,6 @@ registerOneboxCommand(program);
 
 registerShellCommand(program);
 
-const NOT_YET: Array<[string, string]> = [
-  ['bench', 'the YCSB-style load generator'],
-];
-
-for (const [name, description] of NOT_YET) {
-  program
-    .command(name)
-    .description(`${description} (not available yet)`)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => notYet(name));
-}
+registerBenchCommand(program);
 
 await program.parseAsync(process.argv);

@@ -52,6 +52,8 @@ export interface OneboxPlan {
   readonly partitionCount: number;
   readonly maxReplicaCount: number;
   readonly waitHealthy: boolean;
+  /** Node options every role starts with (`pegasus bench --profile` passes `--cpu-prof`); none by default. */
+  readonly nodeArgs?: readonly string[];
 }
 
 function integerOption(name: string, text: string | undefined, fallback: number, min: number, max: number): number {

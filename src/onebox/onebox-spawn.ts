@@ -30,7 +30,7 @@ export function refuseIfRunning(plan: OneboxPlan): void {
 
 /** Spawns the role in its own folder and records its pid. `detached` puts it in its own process group. */
 export function spawnRole(plan: OneboxPlan, role: OneboxRole, stdio: StdioOptions, detached: boolean): ChildProcess {
-  const child = spawn(process.execPath, [PEGASUS_BIN, role.kind, '-c', configPathOf(plan.dir, role), '--profile', ONEBOX_PROFILE], {
+  const child = spawn(process.execPath, [...(plan.nodeArgs ?? []), PEGASUS_BIN, role.kind, '-c', configPathOf(plan.dir, role), '--profile', ONEBOX_PROFILE], {
     cwd: roleDirOf(plan.dir, role),
     stdio,
     detached,

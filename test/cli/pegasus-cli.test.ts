@@ -50,10 +50,16 @@ test('a meta configured for ZooKeeper (upstream\'s shipped default) says the sto
   assert.match(result.stderr, /ERR_NOT_IMPLEMENTED: .*meta_state_service_zookeeper.*ZooKeeper/);
 });
 
-test('roles that are not built yet say so with ERR_NOT_IMPLEMENTED and exit 2', () => {
-  for (const role of ['bench']) {
-    const result = run(role);
-    assert.equal(result.status, 2, role);
-    assert.match(result.stderr, /ERR_NOT_IMPLEMENTED/);
+test('pegasus bench refuses bad parameters with one line and exit 1, before starting anything', () => {
+  for (const [args, pattern] of [
+    [['--workloads', 'A,Z'], /--workloads: unknown Z; choose from A, B, C, D, E, F/],
+    [['--systems', 'mongodb'], /--systems: unknown mongodb/],
+    [['--concurrency', '0'], /--concurrency must be an integer/],
+    [['--field-count', '1000', '--field-length', '10000'], /within 1 MiB/],
+  ] as const) {
+    const result = run('bench', ...args);
+    assert.equal(result.status, 1, args.join(' '));
+    assert.match(result.stderr, /^ERR_INVALID_PARAMETERS: /);
+    assert.match(result.stderr, pattern);
   }
 });
