@@ -3,17 +3,12 @@
  * would weigh it against, in one run on this machine, reported side by side (Markdown table, chart, JSON
  * under bench/results/). Speed is shown here, never asserted in tests.
  */
-import { readdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { BenchParameters } from './bench-result.ts';
 import type { BenchSystem } from './bench-target.ts';
-import { runBench } from './coordinator.ts';
 import { etcdSystem } from './peers/etcd-system.ts';
 import { redisSystem } from './peers/redis-system.ts';
 import { pegasusSystem } from './pegasus/pegasus-system.ts';
-import { ProgressLine } from './progress-line.ts';
-import { writeReport } from './report-files.ts';
 import { WORKLOADS, type WorkloadName } from './ycsb-workloads.ts';
 
 export const BENCH_SYSTEMS: Readonly<Record<string, BenchSystem>> = {
@@ -63,7 +58,12 @@ function listOf(name: string, text: string, known: readonly string[]): string[] 
   return [...new Set(items)];
 }
 
-export function benchParametersOf(options: BenchCliOptions): { parameters: BenchParameters; systems: BenchSystem[] } {
+export interface BenchSelection {
+  readonly parameters: BenchParameters;
+  readonly systems: BenchSystem[];
+}
+
+export function benchParametersOf(options: BenchCliOptions): BenchSelection {
   const preset = options.quick ? QUICK : FULL;
   const workloads = listOf('workloads', (options.workloads ?? preset.workloads).toUpperCase(), Object.keys(WORKLOADS)) as WorkloadName[];
   const systemIds = listOf('systems', options.systems ?? preset.systems, Object.keys(BENCH_SYSTEMS));
@@ -110,7 +110,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--work-dir <dir>', 'where the servers keep their data during the run (default the system temp folder)')
     .option('--seed <n>', 'seed of the operation and key draws', '1')
     .action(async (options: BenchCliOptions) => {
-      let plan: ReturnType<typeof benchParametersOf>;
+      let plan: BenchSelection;
       let seed: number;
       try {
         plan = benchParametersOf(options);
@@ -121,34 +121,8 @@ export function registerBenchCommand(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const outDir = resolve(options.out);
-      const profileDir = resolve(outDir, 'profiles');
-      const report = await runBench({
-        parameters: plan.parameters,
-        systems: plan.systems,
-        ...(options.workDir === undefined ? {} : { workDir: resolve(options.workDir) }),
-        profileDir,
-        seed,
-        progress: new ProgressLine(),
-      });
-      const files = await writeReport(report, outDir);
-      const { renderMarkdown } = await import('./report-markdown.ts');
-      console.log(`\n${renderMarkdown(report)}`);
-      console.log(`written: ${files.markdown}, ${files.svg}, ${files.json}`);
-      if (plan.parameters.profile) {
-        const profiles = await listProfiles(profileDir);
-        console.log(profiles.length === 0 ? `no CPU profile was written under ${profileDir}` : `CPU profiles (open in Chrome DevTools → Performance, or speedscope):\n${profiles.map((p) => `  ${p}`).join('\n')}`);
-      }
-      if (report.systems.every((s) => s.skipped !== undefined)) process.exitCode = 1;
+      // Loaded on use: the chart library and the histogram code are not for every `pegasus` process (the servers run this CLI too).
+      const { runBenchCommand } = await import('./bench-run.ts');
+      process.exitCode = await runBenchCommand(plan, seed, { out: options.out, ...(options.workDir === undefined ? {} : { workDir: options.workDir }) });
     });
-}
-
-async function listProfiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const system of await readdir(dir).catch(() => [] as string[])) {
-    for (const file of await readdir(resolve(dir, system)).catch(() => [] as string[])) {
-      if (file.endsWith('.cpuprofile')) out.push(resolve(dir, system, file));
-    }
-  }
-  return out.sort();
 }

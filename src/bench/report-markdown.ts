@@ -86,18 +86,19 @@ function parametersLine(report: BenchReport): string {
 
 function mainTable(report: BenchReport): string[] {
   const systems = ranSystems(report);
-  const header = ['Workload', ...systems.flatMap((s) => ['ops/s', 'p50 ms', 'p99 ms', 'p999 ms'].map((h) => `${cellText(s.label)} ${h}`))];
-  const rows = report.parameters.workloads.map((workload) => [
-    workloadTitle(workload),
-    ...systems.flatMap((s) => {
+  const header = ['Workload', 'System', 'ops/s', 'p50 ms', 'p99 ms', 'p999 ms'];
+  const rows = report.parameters.workloads.flatMap((workload) =>
+    systems.map((s, i) => {
+      // The workload's name once per group of rows, so the table reads as workload × system.
+      const first = i === 0 ? workloadTitle(workload) : '';
       const cell = findCell(report, workload, s.id);
-      if (cell === undefined) return [NO_RESULT, NO_RESULT, NO_RESULT, NO_RESULT];
+      if (cell === undefined) return [first, cellText(s.label), NO_RESULT, NO_RESULT, NO_RESULT, NO_RESULT];
       // With no successful operation the histogram is empty and its zeros would read as "instant".
       const latencies = cell.latency.count === 0 ? [NO_RESULT, NO_RESULT, NO_RESULT] : [cell.latency.p50Us, cell.latency.p99Us, cell.latency.p999Us].map(formatLatencyMs);
-      return [formatOpsPerSec(cell.opsPerSec), ...latencies];
+      return [first, cellText(s.label), formatOpsPerSec(cell.opsPerSec), ...latencies];
     }),
-  ]);
-  return table(header, 1, rows);
+  );
+  return table(header, 2, rows);
 }
 
 /**

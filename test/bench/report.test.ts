@@ -72,27 +72,35 @@ function tableRows(markdown: string, headerStart: string): Array<Map<string, str
   return rows;
 }
 
-test('the main table puts ops/s and latencies in ms under each system that ran', () => {
+test('the main table has a row per workload × system with ops/s and latencies in ms', () => {
   const markdown = renderMarkdown(REPORT);
-  const rows = tableRows(markdown, 'Workload | pegasus-ts (3 replicas) ops/s');
+  const rows = tableRows(markdown, 'Workload | System | ops/s');
+  // The workload is named on its first row only; the rows below it belong to it.
   assert.deepEqual(
-    rows.map((r) => r.get('Workload')),
-    ['A (50/50 read/update)', 'C (100% read)'],
+    rows.map((r) => [r.get('Workload'), r.get('System')]),
+    [
+      ['A (50/50 read/update)', 'pegasus-ts (3 replicas)'],
+      ['', 'etcd 3.4 (3 members)'],
+      ['', 'Redis 7.0 (AOF everysec)'],
+      ['C (100% read)', 'pegasus-ts (3 replicas)'],
+      ['', 'etcd 3.4 (3 members)'],
+      ['', 'Redis 7.0 (AOF everysec)'],
+    ],
   );
-  const [a, c] = rows;
-  assert.equal(a!.get('pegasus-ts (3 replicas) ops/s'), '20,000');
-  assert.equal(a!.get('pegasus-ts (3 replicas) p50 ms'), '1.23');
-  assert.equal(a!.get('pegasus-ts (3 replicas) p99 ms'), '4.56');
-  assert.equal(a!.get('pegasus-ts (3 replicas) p999 ms'), '15.0');
-  assert.equal(a!.get('etcd 3.4 (3 members) ops/s'), '10,000');
-  assert.equal(a!.get('etcd 3.4 (3 members) p99 ms'), '9.12');
-  assert.equal(a!.get('Redis 7.0 (AOF everysec) p50 ms'), '0.40');
-  assert.equal(a!.get('Redis 7.0 (AOF everysec) p999 ms'), '123');
-  assert.equal(c!.get('Redis 7.0 (AOF everysec) ops/s'), '60,000');
-  assert.equal(c!.get('etcd 3.4 (3 members) p999 ms'), '20.0');
-  // The skipped system gets no columns.
-  assert.ok(![...a!.keys()].some((h) => h.includes('1 replica')));
-  assert.ok(markdown.includes(`| :--- |${' ---: |'.repeat(12)}\n`), 'every numeric column right-aligned');
+  const [aPegasus, aEtcd, aRedis, , cEtcd, cRedis] = rows;
+  assert.equal(aPegasus!.get('ops/s'), '20,000');
+  assert.equal(aPegasus!.get('p50 ms'), '1.23');
+  assert.equal(aPegasus!.get('p99 ms'), '4.56');
+  assert.equal(aPegasus!.get('p999 ms'), '15.0');
+  assert.equal(aEtcd!.get('ops/s'), '10,000');
+  assert.equal(aEtcd!.get('p99 ms'), '9.12');
+  assert.equal(aRedis!.get('p50 ms'), '0.40');
+  assert.equal(aRedis!.get('p999 ms'), '123');
+  assert.equal(cRedis!.get('ops/s'), '60,000');
+  assert.equal(cEtcd!.get('p999 ms'), '20.0');
+  // The skipped system gets no rows.
+  assert.ok(!rows.some((r) => r.get('System')!.includes('1 replica')));
+  assert.ok(markdown.includes(`| :--- | :--- |${' ---: |'.repeat(4)}\n`), 'every numeric column right-aligned');
   assert.match(markdown, /^# /);
   assert.ok(markdown.includes('100,000 records · 10 fields × 100 B · 2 load-generator processes × 16 in flight · run 30 s after 5 s warm-up'));
   assert.ok(markdown.includes('2 × Test CPU @ 2.0GHz, 8 GiB, node v20.20.2'));
@@ -100,9 +108,10 @@ test('the main table puts ops/s and latencies in ms under each system that ran',
 
 test('a workload a system has no result for shows a dash', () => {
   const report: BenchReport = { ...REPORT, cells: REPORT.cells.filter((c) => !(c.workload === 'C' && c.systemId === 'etcd')) };
-  const c = tableRows(renderMarkdown(report), 'Workload | pegasus-ts (3 replicas) ops/s')[1]!;
-  assert.equal(c.get('etcd 3.4 (3 members) ops/s'), '—');
-  assert.equal(c.get('etcd 3.4 (3 members) p99 ms'), '—');
+  const cEtcd = tableRows(renderMarkdown(report), 'Workload | System | ops/s')[4]!;
+  assert.equal(cEtcd.get('System'), 'etcd 3.4 (3 members)');
+  assert.equal(cEtcd.get('ops/s'), '—');
+  assert.equal(cEtcd.get('p99 ms'), '—');
   const ratios = tableRows(renderMarkdown(report), 'Workload | ops/s ÷ etcd')[1]!;
   assert.equal(ratios.get('ops/s ÷ etcd 3.4 (3 members)'), '—');
   assert.equal(ratios.get('ops/s ÷ Redis 7.0 (AOF everysec)'), '0.50×');

@@ -4,6 +4,7 @@
  * 1 or 3 replicas each. Started and stopped through the onebox code `pegasus onebox start|stop` runs, so the
  * bench measures what a user runs.
  */
+import { readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readManifest, readPid } from '../../onebox/onebox-layout.ts';
 import { planOnebox } from '../../onebox/onebox-plan.ts';
@@ -58,20 +59,35 @@ async function startPegasus(replicaCount: number, options: StartOptions): Promis
     await stopRoles(plan.dir, plan.roles);
     throw new Error(`${e instanceof Error ? e.message : String(e)} (the servers' logs are in ${dir}/*/pegasus.log)`);
   }
+  const serverPids = (): Map<string, number> => {
+    const pids = new Map<string, number>();
+    for (const role of readManifest(dir)?.roles ?? []) {
+      const pid = readPid(dir, role);
+      if (pid !== undefined) pids.set(role.name, pid);
+    }
+    return pids;
+  };
   return {
     connection: { kind: 'pegasus', metaServers: [`127.0.0.1:${metaPort}`], table: YCSB_TABLE },
-    serverPids() {
-      const pids = new Map<string, number>();
-      for (const role of readManifest(dir)?.roles ?? []) {
-        const pid = readPid(dir, role);
-        if (pid !== undefined) pids.set(role.name, pid);
-      }
-      return pids;
-    },
+    serverPids,
     async stop() {
+      const pids = serverPids();
+      // Node writes a process's profile as it exits (on SIGTERM the servers close and exit on their own).
       await stopRoles(plan.dir, plan.roles);
+      if (options.profileDir !== undefined) await nameProfilesByRole(options.profileDir, pids);
     },
   };
+}
+
+/** `CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile` → `replica2.cpuprofile` (worker threads: `replica2.thread1.cpuprofile`). */
+async function nameProfilesByRole(profileDir: string, pids: ReadonlyMap<string, number>): Promise<void> {
+  const roleOfPid = new Map([...pids].map(([role, pid]) => [pid, role]));
+  for (const file of await readdir(profileDir)) {
+    const match = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\.\d+\.cpuprofile$/.exec(file);
+    const role = match === null ? undefined : roleOfPid.get(Number(match[1]));
+    if (role === undefined) continue;
+    await rename(join(profileDir, file), join(profileDir, match![2] === '0' ? `${role}.cpuprofile` : `${role}.thread${match![2]}.cpuprofile`));
+  }
 }
 
 async function createYcsbTable(metaPort: number, replicaCount: number): Promise<void> {
