@@ -64,7 +64,7 @@ async function stopMembers(servers: readonly ServerProcess[]): Promise<void> {
 export const etcdSystem: BenchSystem = {
   id: 'etcd',
 
-  // Read lazily: load-generator processes import this module too and never need the label.
+  // Read lazily: every `pegasus` process (servers, shell) registers the bench command and never needs the label.
   get label(): string {
     cachedLabel ??= `etcd${prefixed(binaryVersion('etcd', ['--version'], /etcd Version: (\d+)\.(\d+)/))} (${MEMBER_COUNT} members)`;
     return cachedLabel;

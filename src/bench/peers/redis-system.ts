@@ -54,7 +54,7 @@ function pingPong(port: number): Promise<boolean> {
 export const redisSystem: BenchSystem = {
   id: 'redis',
 
-  // Read lazily: load-generator processes import this module too and never need the label.
+  // Read lazily: every `pegasus` process (servers, shell) registers the bench command and never needs the label.
   get label(): string {
     if (cachedLabel === undefined) {
       const version = binaryVersion('redis-server', ['--version'], /v=(\d+)\.(\d+)/);

@@ -12,6 +12,7 @@ import { stopRoles } from '../../onebox/onebox-processes.ts';
 import { waitHealthy } from '../../onebox/onebox-readiness.ts';
 import { HEALTHY_TIMEOUT_MS, startOnebox } from '../../onebox/onebox-start.ts';
 import { TcpRpcChannel } from '../../rpc/tcp/rpc-channel.ts';
+import { NodeStatus } from '../../idl/meta.ts';
 import { AdminClient } from '../../shell/admin-client.ts';
 import type { BenchSystem, StartOptions, StartedSystem } from '../bench-target.ts';
 import { freeLoopbackPortBlock, freeLoopbackPorts } from '../free-ports.ts';
@@ -90,10 +91,23 @@ async function nameProfilesByRole(profileDir: string, pids: ReadonlyMap<string, 
   }
 }
 
+/** Every replica server has beaconed within this long of the onebox answering, on a loaded machine too. */
+const NODES_ALIVE_TIMEOUT_MS = 30_000;
+const NODES_POLL_INTERVAL_MS = 200;
+
 async function createYcsbTable(metaPort: number, replicaCount: number): Promise<void> {
   const channel = new TcpRpcChannel();
   try {
-    await new AdminClient(channel, [`127.0.0.1:${metaPort}`]).createApp(YCSB_TABLE, PARTITION_COUNT, replicaCount, new Map());
+    const admin = new AdminClient(channel, [`127.0.0.1:${metaPort}`]);
+    // A table is placed over the nodes the meta knows alive when it is created: wait for all of them, or a
+    // 1-replica table (whose `temp` is healthy as soon as one server beacons) would land on the first ones.
+    const deadlineMs = Date.now() + NODES_ALIVE_TIMEOUT_MS;
+    let alive = 0;
+    while ((alive = (await admin.listNodes(NodeStatus.NS_ALIVE)).length) < REPLICA_SERVER_COUNT) {
+      if (Date.now() > deadlineMs) throw new Error(`only ${alive} of ${REPLICA_SERVER_COUNT} replica servers were alive after ${NODES_ALIVE_TIMEOUT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, NODES_POLL_INTERVAL_MS));
+    }
+    await admin.createApp(YCSB_TABLE, PARTITION_COUNT, replicaCount, new Map());
   } finally {
     await channel.close();
   }
