@@ -15,7 +15,10 @@ export interface LogDirEntry {
 /** A file opened for appending, created by `LogDir.create`. */
 export interface LogFileHandle {
   readonly name: string;
-  /** Appends the buffers, in order, at the end of the file; resolves once the OS has the bytes. */
+  /**
+   * Appends the buffers, in order, at the end of the file; resolves once the OS has the bytes. One append at a
+   * time: the next starts once this one resolved (the plog keeps one write outstanding).
+   */
   append(buffers: readonly Buffer[]): Promise<void>;
   /** Makes every byte appended so far durable (fdatasync). */
   sync(): Promise<void>;

@@ -1,8 +1,9 @@
 /**
  * `LogDir` on the real file system: the only file of the log layer that touches `fs`. It uses
- * fs/promises FileHandles so reads, writes and fdatasync run on libuv's thread pool, off the event loop.
+ * fs/promises FileHandles so reads and fdatasync run on libuv's thread pool, off the event loop; appends are
+ * written on the event loop while that is cheaper (see `NodeLogFileHandle.append`).
  */
-import { constants, type Dirent } from 'node:fs';
+import { constants, writevSync, type Dirent } from 'node:fs';
 import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../base/assert.ts';
@@ -10,12 +11,18 @@ import { PegasusError, type ErrorCode } from '../base/error-code.ts';
 import type { LogDir, LogDirEntry, LogFileHandle } from './log-dir.ts';
 
 export class NodeLogDir implements LogDir {
-  private constructor(readonly dirPath: string) {}
+  private constructor(
+    readonly dirPath: string,
+    private readonly syncWriteSlowMs: number,
+  ) {}
 
-  /** Opens the directory, creating it (and its parents) if missing, as upstream's mutation_log::open. */
-  static async open(dirPath: string): Promise<NodeLogDir> {
+  /**
+   * Opens the directory, creating it (and its parents) if missing, as upstream's mutation_log::open.
+   * `syncWriteSlowMs` is for tests: below 0, every append after the first goes to the thread pool.
+   */
+  static async open(dirPath: string, options: { syncWriteSlowMs?: number } = {}): Promise<NodeLogDir> {
     await io(`create directory ${dirPath}`, () => mkdir(dirPath, { recursive: true }));
-    return new NodeLogDir(dirPath);
+    return new NodeLogDir(dirPath, options.syncWriteSlowMs ?? SYNC_WRITE_SLOW_MS);
   }
 
   async list(): Promise<LogDirEntry[]> {
@@ -32,7 +39,7 @@ export class NodeLogDir implements LogDir {
   async create(name: string): Promise<LogFileHandle> {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
     const fh = await io(`create ${name}`, () => open(this.path(name), flags, 0o644));
-    return new NodeLogFileHandle(name, fh);
+    return new NodeLogFileHandle(name, fh, this.syncWriteSlowMs);
   }
 
   async read(name: string, offsetBytes = 0, lengthBytes?: number): Promise<Buffer> {
@@ -91,20 +98,55 @@ export class NodeLogDir implements LogDir {
   }
 }
 
+/**
+ * A plog write without fsync only copies into the page cache: about 10 µs for a segment on this machine kind.
+ * Handing it to libuv's thread pool instead costs the event loop as much again (the request, the wake-up, the
+ * promise), adds a thread hop to every mutation's latency and queues it behind RocksDB's reads on the same
+ * pool; in a 3-replica write benchmark it was the replica servers' largest single CPU cost. So appends are
+ * written synchronously. When the kernel throttles writers (dirty-page writeback), one write can block for
+ * tens of milliseconds: a write slower than this sends the handle's writes to the thread pool for a while.
+ * The bound sits above a scheduler time slice, so a process merely preempted mid-write on a busy machine
+ * keeps writing synchronously.
+ */
+const SYNC_WRITE_SLOW_MS = 20;
+const THREAD_POOL_WRITES_MS = 1_000;
+
 class NodeLogFileHandle implements LogFileHandle {
   private sizeBytes = 0;
   private closed = false;
+  /** Until this time (performance.now()) appends go to the thread pool. */
+  private threadPoolUntilMs = 0;
+  private appending = false;
 
   constructor(
     readonly name: string,
     private readonly fh: FileHandle,
+    private readonly syncWriteSlowMs: number,
   ) {}
 
   async append(buffers: readonly Buffer[]): Promise<void> {
     assert(!this.closed, `append to closed ${this.name}`);
+    assert(!this.appending, `${this.name}: an append started before the previous one finished`);
+    this.appending = true;
+    try {
+      await this.appendAll(buffers);
+    } finally {
+      this.appending = false;
+    }
+  }
+
+  private async appendAll(buffers: readonly Buffer[]): Promise<void> {
     let pending = buffers.filter((b) => b.length > 0);
     while (pending.length > 0) {
-      const { bytesWritten } = await io(`write ${this.name}`, () => this.fh.writev(pending, this.sizeBytes));
+      let bytesWritten: number;
+      const startMs = performance.now();
+      if (startMs < this.threadPoolUntilMs) {
+        ({ bytesWritten } = await io(`write ${this.name}`, () => this.fh.writev(pending, this.sizeBytes)));
+      } else {
+        bytesWritten = ioSync(`write ${this.name}`, () => writevSync(this.fh.fd, pending, this.sizeBytes));
+        const tookMs = performance.now() - startMs;
+        if (tookMs > this.syncWriteSlowMs) this.threadPoolUntilMs = startMs + tookMs + THREAD_POOL_WRITES_MS;
+      }
       this.sizeBytes += bytesWritten;
       pending = dropWritten(pending, bytesWritten);
     }
@@ -136,15 +178,27 @@ function dropWritten(buffers: Buffer[], bytes: number): Buffer[] {
   return out;
 }
 
+function pegasusErrorOf(what: string, e: unknown): PegasusError {
+  const errno = (e as NodeJS.ErrnoException).code;
+  const code: ErrorCode =
+    errno === 'ENOSPC' || errno === 'EDQUOT' ? 'ERR_DISK_INSUFFICIENT'
+    : errno === 'ENOENT' ? 'ERR_PATH_NOT_FOUND'
+    : 'ERR_FILE_OPERATION_FAILED';
+  return new PegasusError(code, `${what}: ${errno ?? String(e)}`, { cause: e });
+}
+
 async function io<T>(what: string, op: () => Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (e) {
-    const errno = (e as NodeJS.ErrnoException).code;
-    const code: ErrorCode =
-      errno === 'ENOSPC' || errno === 'EDQUOT' ? 'ERR_DISK_INSUFFICIENT'
-      : errno === 'ENOENT' ? 'ERR_PATH_NOT_FOUND'
-      : 'ERR_FILE_OPERATION_FAILED';
-    throw new PegasusError(code, `${what}: ${errno ?? String(e)}`, { cause: e });
+    throw pegasusErrorOf(what, e);
+  }
+}
+
+function ioSync<T>(what: string, op: () => T): T {
+  try {
+    return op();
+  } catch (e) {
+    throw pegasusErrorOf(what, e);
   }
 }
