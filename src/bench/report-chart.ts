@@ -83,7 +83,8 @@ function panel(options: {
                 x: { scale: 'system-offset', field: 'system' },
                 width: { scale: 'system-offset', band: 1 },
                 y: { scale: options.yScale, field: 'value' },
-                y2: { scale: options.yScale, value: 0 },
+                // A log scale has no 0: bars start at the panel's bottom edge.
+                y2: { value: PANEL_HEIGHT_PX },
                 fill: { scale: 'color', field: 'system' },
                 description: { signal: `datum.letter + ' · ' + datum.system + ': ' + format(datum.value, '${options.valueFormat}') + ' ${options.unit}'` },
               },
@@ -124,7 +125,8 @@ function chartSpec(report: BenchReport): vega.Spec {
     for (const system of systems) {
       const cell = findCell(report, workload, system.id);
       if (cell === undefined) continue;
-      throughput.push({ workload: workloadAxisLabel(workload), letter: workload, system: system.label, value: cell.opsPerSec });
+      // A log axis cannot show 0 ops/s: no bar, as for a missing result (the table says it).
+      if (cell.opsPerSec > 0) throughput.push({ workload: workloadAxisLabel(workload), letter: workload, system: system.label, value: cell.opsPerSec });
       // An empty histogram's p99 of 0 would draw as "instant"; no bar says "no result" instead.
       if (cell.latency.count > 0) p99.push({ workload: workloadAxisLabel(workload), letter: workload, system: system.label, value: cell.latency.p99Us / 1000 });
     }
@@ -158,15 +160,17 @@ function chartSpec(report: BenchReport): vega.Spec {
     scales: [
       { name: 'workload', type: 'band', domain: workloadLabels, range: 'width', paddingInner: 0.2, paddingOuter: 0.1 },
       { name: 'color', type: 'ordinal', domain: colourDomain, range: { scheme: 'tableau10' } },
-      { name: 'y-throughput', type: 'linear', domain: { data: 'throughput', field: 'value' }, range: [PANEL_HEIGHT_PX, 0], zero: true, nice: true },
-      { name: 'y-p99', type: 'linear', domain: { data: 'p99', field: 'value' }, range: [PANEL_HEIGHT_PX, 0], zero: true, nice: true },
+      // Log scales: the systems differ by up to three orders of magnitude (Redis against etcd's scans), and
+      // on a linear axis the largest bar flattens every other one.
+      { name: 'y-throughput', type: 'log', domain: { data: 'throughput', field: 'value' }, range: [PANEL_HEIGHT_PX, 0], nice: true },
+      { name: 'y-p99', type: 'log', domain: { data: 'p99', field: 'value' }, range: [PANEL_HEIGHT_PX, 0], nice: true },
     ],
     // Vega's own legend description would list the whole colour domain, skipped systems included.
     legends: [{ fill: 'color', values: systemLabels, description: `Systems: ${systemLabels.join(', ')}`, title: 'System', orient: 'right', labelFontSize: 11, labelLimit: 260 }],
     marks: [
       panel({
         name: 'throughput',
-        title: 'Throughput (ops/s, higher is better)',
+        title: 'Throughput (ops/s, log scale, higher is better)',
         yTitle: 'ops/s',
         yFormat: ',~f',
         data: 'throughput',
@@ -179,7 +183,7 @@ function chartSpec(report: BenchReport): vega.Spec {
       }),
       panel({
         name: 'p99',
-        title: 'p99 latency (ms, lower is better)',
+        title: 'p99 latency (ms, log scale, lower is better)',
         yTitle: 'p99 ms',
         yFormat: '~r',
         data: 'p99',
