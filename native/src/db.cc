@@ -248,6 +248,7 @@ Napi::Function Db::DefineClass(Napi::Env env) {
           InstanceMethod<&Db::WriteSync>("writeSync"),
           InstanceMethod<&Db::GetSync>("getSync"),
           InstanceMethod<&Db::GetPersistedSync>("getPersistedSync"),
+          InstanceMethod<&Db::GetCachedSync>("getCachedSync"),
           InstanceMethod<&Db::MultiGet>("multiGet"),
           InstanceMethod<&Db::NewIterator>("iterator"),
           InstanceMethod<&Db::Flush>("flush"),
@@ -317,11 +318,18 @@ Napi::Value Db::Get(const Napi::CallbackInfo& info, rocksdb::ReadTier tier) {
   rocksdb::Status s =
       core_->db->Get(options, core_->cfs[cf], rocksdb::Slice(key, key_len), &value);
   if (s.IsNotFound()) return env.Undefined();
+  // kBlockCacheTier answers Incomplete where the value would need a read from disk.
+  if (tier == rocksdb::kBlockCacheTier && s.IsIncomplete()) return env.Null();
   if (!s.ok()) return Throw(StatusError(env, s));
   return Napi::Buffer<char>::Copy(env, value.data(), value.size());
 }
 
 Napi::Value Db::GetSync(const Napi::CallbackInfo& info) { return Get(info, rocksdb::kReadAllTier); }
+
+Napi::Value Db::GetCachedSync(const Napi::CallbackInfo& info) {
+  // Memtables and the block cache only, never a disk read: cheap enough for the JS thread.
+  return Get(info, rocksdb::kBlockCacheTier);
+}
 
 Napi::Value Db::GetPersistedSync(const Napi::CallbackInfo& info) {
   // With the WAL disabled, kPersistedTier skips the memtables: only flushed (crash-surviving) data.

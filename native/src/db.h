@@ -81,6 +81,7 @@ class Db : public Napi::ObjectWrap<Db> {
   Napi::Value WriteSync(const Napi::CallbackInfo& info);
   Napi::Value GetSync(const Napi::CallbackInfo& info);
   Napi::Value GetPersistedSync(const Napi::CallbackInfo& info);
+  Napi::Value GetCachedSync(const Napi::CallbackInfo& info);
   Napi::Value MultiGet(const Napi::CallbackInfo& info);
   Napi::Value NewIterator(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);

@@ -244,6 +244,30 @@ describe('native RocksDB addon', () => {
     });
   });
 
+  test('getCachedSync answers from the memtables and the block cache, and says when it would need the disk', async () => {
+    const path = freshPath('cached');
+    let db = await openDb(path, testOptions);
+    try {
+      db.writeSync(new WriteBatchBuilder().put(0, b('k'), b('v1')).toBuffer());
+      assert.equal(str(db.getCachedSync(0, b('k')) ?? undefined), 'v1', 'a memtable hit');
+      assert.equal(db.getCachedSync(0, b('absent')), undefined, 'absent from every memtable and no SST yet');
+      await db.flush();
+    } finally {
+      await db.close();
+    }
+    db = await openDb(path, testOptions);
+    try {
+      // Reopened: the block cache is cold and the SST not even open, so the value needs the disk.
+      assert.equal(db.getCachedSync(0, b('k')), null);
+      assert.deepEqual((await db.multiGet(0, [b('k')])).map(str), ['v1']);
+      // The read through the thread pool left the block in the cache.
+      assert.equal(str(db.getCachedSync(0, b('k')) ?? undefined), 'v1');
+    } finally {
+      await db.close();
+    }
+    await assertCode(() => db.getCachedSync(0, b('k')), 'DbClosed');
+  });
+
   test('a clean close keeps unflushed writes (RocksDB flushes on shutdown)', async () => {
     const path = freshPath('clean-close');
     const db = await openDb(path, testOptions);

@@ -103,6 +103,11 @@ export interface NativeDb {
   multiGet(cf: ColumnFamily, keys: readonly Uint8Array[]): Promise<(Buffer | undefined)[]>;
   /** Get with read_tier = kPersistedTier: skips memtables, so only flushed (crash-surviving) data. */
   getPersistedSync(cf: ColumnFamily, key: Uint8Array): Buffer | undefined;
+  /**
+   * Get from the memtables and the block cache only (read_tier = kBlockCacheTier), so it never waits for the
+   * disk: the value, undefined when the key is absent, or null when answering would need a disk read.
+   */
+  getCachedSync(cf: ColumnFamily, key: Uint8Array): Buffer | undefined | null;
   /** An iterator holding RocksDB's implicit snapshot. Position it with seek/seekToStart first. */
   iterator(options: IteratorOptions): NativeIterator;
   /** Flushes all column families (atomic flush) and waits. */
@@ -161,6 +166,7 @@ interface RawDb {
   writeSync(batch: Uint8Array): void;
   getSync(cf: ColumnFamily, key: Uint8Array): Buffer | undefined;
   getPersistedSync(cf: ColumnFamily, key: Uint8Array): Buffer | undefined;
+  getCachedSync(cf: ColumnFamily, key: Uint8Array): Buffer | undefined | null;
   multiGet(cf: ColumnFamily, keys: readonly Uint8Array[]): Promise<[data: Buffer, offsets: Uint32Array]>;
   iterator(options: IteratorOptions): RawIterator;
   flush(): Promise<void>;
@@ -257,6 +263,10 @@ class Db implements NativeDb {
 
   getPersistedSync(cf: ColumnFamily, key: Uint8Array): Buffer | undefined {
     return this.#raw.getPersistedSync(cf, key);
+  }
+
+  getCachedSync(cf: ColumnFamily, key: Uint8Array): Buffer | undefined | null {
+    return this.#raw.getCachedSync(cf, key);
   }
 
   async multiGet(cf: ColumnFamily, keys: readonly Uint8Array[]): Promise<(Buffer | undefined)[]> {

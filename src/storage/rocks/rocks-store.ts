@@ -3,9 +3,12 @@
  * `<dataDir>/rdb`, with checkpoints beside it as `<dataDir>/checkpoint.<decree>` (upstream's layout).
  *
  * Every write goes with RocksDB's WAL disabled and carries the decree into `pegasus_meta_cf` in the same
- * atomic batch, so the flushed state always names the decree to replay the plog from. Point reads issued in
- * the same tick are coalesced into one MultiGet on the addon's thread pool: one crossing and one worker for
- * many awaited gets, without blocking the event loop on disk reads.
+ * atomic batch, so the flushed state always names the decree to replay the plog from. A point read is first
+ * tried on the event loop against the memtables and the block cache only (RocksDB's kBlockCacheTier, which
+ * answers "incomplete" rather than touch the disk): a few microseconds, where a trip to the thread pool costs
+ * the event loop several times that. Reads that would need the disk, issued in the same tick, are coalesced
+ * into one MultiGet on the addon's thread pool: one crossing and one worker for many awaited gets, without
+ * blocking the event loop on disk reads.
  */
 import { link, mkdir, readdir, rename, rm, stat, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -240,6 +243,13 @@ export class RocksStore implements PartitionStore {
 
   get(key: Buffer): Promise<Buffer | undefined> {
     this.checkOpen();
+    let cached: Buffer | undefined | null;
+    try {
+      cached = nativeSync(() => this.db.getCachedSync(CF_DATA, key));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (cached !== null) return Promise.resolve(cached);
     return new Promise((resolve, reject) => {
       this.pendingGets.push({ key, resolve, reject });
       if (this.pendingGets.length >= COALESCED_GETS_MAX) this.flushGets();
