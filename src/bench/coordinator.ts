@@ -13,6 +13,7 @@ import type { DistributionName } from './key-distributions.ts';
 import { LatencyRecorder } from './latency-recorder.ts';
 import { LoadGeneratorHandle } from './load-generator-handle.ts';
 import { snapshotCpuSeconds } from './process-cpu.ts';
+import { formatLatencyMs } from './report-markdown.ts';
 import type { ProgressLine } from './progress-line.ts';
 import type { OperationKind, WorkloadName } from './ycsb-workloads.ts';
 
@@ -207,4 +208,4 @@ async function withProgress<T>(plan: BenchPlan, label: string, generators: reado
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
-const ms = (us: number): string => `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)} ms`;
+const ms = (us: number): string => `${formatLatencyMs(us)} ms`;
