@@ -9,23 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import type { BenchSystem, ConnectionSpec, RecordStore } from '../../src/bench/bench-target.ts';
-import { openEtcdStore } from '../../src/bench/peers/etcd-store.ts';
+import type { BenchSystem, ConnectionSpec } from '../../src/bench/bench-target.ts';
+import { openRecordStore } from '../../src/bench/record-stores.ts';
 import { etcdSystem } from '../../src/bench/peers/etcd-system.ts';
 import { ServerProcess, stopServers, waitUntilReady } from '../../src/bench/peers/peer-process.ts';
-import { openRedisStore } from '../../src/bench/peers/redis-store.ts';
 import { redisSystem } from '../../src/bench/peers/redis-system.ts';
-
-const openStore = (spec: ConnectionSpec): Promise<RecordStore> => {
-  switch (spec.kind) {
-    case 'etcd':
-      return openEtcdStore(spec);
-    case 'redis':
-      return openRedisStore(spec);
-    case 'pegasus':
-      throw new Error('not a peer');
-  }
-};
 
 const isRunning = (pid: number): boolean => {
   try {
@@ -69,7 +57,8 @@ async function exercise(system: BenchSystem, expectedPidNames: string[]): Promis
       const spec = JSON.parse(JSON.stringify(started.connection)) as ConnectionSpec;
       assert.equal(spec.kind, system.id);
 
-      const store = await openStore(spec);
+      // The load generators' own dispatch, so the test opens stores exactly as they do.
+      const store = await openRecordStore(spec);
       try {
         for (const key of KEYS) await store.insert(key, valueOf(key));
         await writeOutsideKeySpace(spec);
